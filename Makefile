@@ -1,0 +1,65 @@
+# Citizen helpdesk — every command the project needs. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+RASA_VENV := .venv-rasa
+PY := $(VENV)/bin/python
+HELPDESK := $(VENV)/bin/helpdesk
+export RASA_TELEMETRY_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run shell test pytest lint format bench index clean
+
+help: ## List the commands
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements.lock
+	$(VENV)/bin/pip install -q --no-deps -e .
+	touch $@
+
+$(RASA_VENV)/.installed: bot/requirements-rasa.txt
+	test -x $(RASA_VENV)/bin/python || $(PYTHON) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --no-deps --ignore-requires-python rasa==3.6.21 rasa-sdk==3.6.2
+	$(RASA_VENV)/bin/pip install -q --no-deps -r bot/requirements-rasa.txt
+	touch $@
+
+setup: $(VENV)/.installed $(RASA_VENV)/.installed ## Create both environments (.venv, .venv-rasa) from the pins
+
+index: $(VENV)/.installed ## Build the search index if the catalogue or model changed
+	$(HELPDESK) catalogue validate
+	$(HELPDESK) index build
+
+run: setup index ## Set up and run the assistant on 127.0.0.1 (Ctrl-C stops everything)
+	$(HELPDESK) run
+
+shell: $(VENV)/.installed ## Chat in the terminal with the running assistant (start it with make run)
+	$(HELPDESK) chat
+
+test: setup bot-validate bot-train bot-test pytest ## Run the whole test suite (what CI runs)
+
+pytest: $(VENV)/.installed ## Only the Python tests (unit, integration, browser, end-to-end)
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed ## ruff check, ruff format --check, mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy helpdesk knowledge store offices actions connectors
+
+format: $(VENV)/.installed ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: setup bot-train ## Run the benchmarks (figures go to docs/benchmarks.md; ~2 h in all)
+	$(PY) bench/retrieval.py
+	$(PY) bench/rasa_latency.py
+	$(MAKE) bot-cv
+
+include bot/Makefile.inc
+
+clean: ## Remove generated indexes, caches and databases (keeps the environments)
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,136 @@
+"""The office finder: which new commune or ward serves an old address since July 2025."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.base import Events, HelpdeskAction, language
+from actions.services import Services, get_services
+from actions.texts import ASK_FOR, Lang, say
+
+MAX_PLACE_CHARS = 200
+
+
+def _previous_place_text(tracker: Tracker) -> str | None:
+    """The citizen's previous message while the form asked for the place (to combine with)."""
+    texts = [
+        e.get("text") or ""
+        for e in tracker.events
+        if e.get("event") == "user" and not (e.get("text") or "").startswith("/")
+    ]
+    return texts[-2] if len(texts) >= 2 else None
+
+
+def _place_buttons(resolution: Any, lang: Lang) -> list[dict[str, str]]:
+    buttons = []
+    for place in resolution.candidates[:6]:
+        label = ", ".join(p for p in (place.district, place.province) if p)
+        text = f"{resolution.text}, {label}"
+        payload = "/give_place" + json.dumps({"place": text}, ensure_ascii=False)
+        buttons.append({"title": label, "payload": payload})
+    return buttons
+
+
+class ValidateOfficeForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_office_form"
+
+    async def validate_place(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        lang = language(tracker)
+        text = str(value or "").strip()[:MAX_PLACE_CHARS]
+        resolver = get_services().resolver
+        resolution = await asyncio.to_thread(resolver.resolve, text)
+        # the NLU may have taken just the ward's name out of a longer message that also
+        # names the district; or this reply answers "which district?": try those texts too
+        latest = str(tracker.latest_message.get("text") or "")[:MAX_PLACE_CHARS]
+        previous = _previous_place_text(tracker)
+        alternatives = [latest] if latest and latest != text else []
+        if previous and previous.strip() != text:
+            alternatives.append(f"{previous[:MAX_PLACE_CHARS]}, {text}")
+        for alternative in alternatives:
+            if resolution.matches and not resolution.ambiguous:
+                break
+            candidate = await asyncio.to_thread(resolver.resolve, alternative)
+            if candidate.matches and not candidate.ambiguous:
+                resolution, text = candidate, alternative
+        if resolution.ambiguous:
+            vi, en = ASK_FOR.get(resolution.ask_for or "district", ASK_FOR["district"])
+            dispatcher.utter_message(
+                text=say("place_ambiguous", lang, place=text, ask=en if lang == "en" else vi),
+                buttons=_place_buttons(resolution, lang),
+            )
+            return {"place": None}
+        if not resolution.matches:
+            dispatcher.utter_message(text=say("place_unknown", lang, place=text))
+            return {"place": None}
+        return {"place": text}
+
+
+def describe_match(match: Any, lang: Lang) -> str:
+    old = ", ".join(p for p in (match.old_ward, match.old_district, match.old_province) if p)
+    names = [w.name for w in match.new_wards]
+    joined = ", ".join(names)
+    if lang == "en":
+        if match.current:
+            return f"{match.new_ward} ({match.new_province}) is a current commune/ward."
+        if match.split:
+            return f"{old} was divided between: {joined} ({match.new_province})."
+        return f"{old} is now part of {match.new_ward}, {match.new_province}."
+    if match.current:
+        return f"{match.new_ward} ({match.new_province}) là xã, phường hiện nay."
+    if match.split:
+        return f"{old} nay được chia về các xã, phường: {joined} ({match.new_province})."
+    return f"{old} nay thuộc {match.new_ward}, {match.new_province}."
+
+
+def describe_center(center: Any, lang: Lang) -> str:
+    if lang == "en":
+        lines = [f"Service center: {center.name}."]
+        if center.address:
+            lines.append(f"Address: {center.address}.")
+        lines.append(f"Phone: {center.phone}.")
+        if center.opening_hours:
+            lines.append(f"Opening hours: {center.opening_hours}.")
+        if center.sample:
+            lines.append(f"(These contact details are not yet verified; call {center.hotline}.)")
+        return "\n".join(lines)
+    lines = [f"Nơi nộp hồ sơ: {center.name}."]
+    if center.address:
+        lines.append(f"Địa chỉ: {center.address}.")
+    lines.append(f"Điện thoại: {center.phone}.")
+    if center.opening_hours:
+        lines.append(f"Giờ làm việc: {center.opening_hours}.")
+    if center.sample:
+        lines.append(f"(Thông tin liên hệ này chưa được xác minh; vui lòng gọi {center.hotline}.)")
+    return "\n".join(lines)
+
+
+class ActionFindOffice(HelpdeskAction):
+    def name(self) -> str:
+        return "action_find_office"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        lang = language(tracker)
+        text = str(tracker.get_slot("place") or "")[:MAX_PLACE_CHARS]
+        resolution = await asyncio.to_thread(services.resolver.resolve, text)
+        match = resolution.best
+        if match is None:
+            dispatcher.utter_message(text=say("place_unknown", lang, place=text))
+            return [SlotSet("place", None)]
+        lines = [describe_match(match, lang)]
+        ward = match.new_wards[0]
+        center = services.centers.center_for(ward.code, ward.province_code)
+        lines.append(describe_center(center, lang))
+        dispatcher.utter_message(text="\n".join(lines))
+        return [SlotSet("place", None)]

@@ -1,0 +1,145 @@
+"""Answers about procedures: documents, fees, time, where, online, overview — from the catalogue.
+
+Every answer ends with its source. Several plausible procedures become buttons; none above the
+threshold is said plainly, with the hotline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import Events, HelpdeskAction, entity, hotline_values, language, latest_text
+from actions.resolve import Found, find_procedure
+from actions.services import Services
+from actions.texts import Lang, say
+from knowledge.answers import Topic, render
+from knowledge.search import Hit
+
+PAGES = re.compile(r"(\d{1,4})")
+
+
+def choose_payload(code: str) -> str:
+    return "/choose_procedure" + json.dumps({"procedure": code}, separators=(",", ":"))
+
+
+def choice_buttons(hits: list[Hit], lang: Lang) -> list[dict[str, str]]:
+    return [
+        {"title": h.name_en if lang == "en" else h.name, "payload": choose_payload(h.code)}
+        for h in hits
+    ]
+
+
+def page_count(tracker: Tracker) -> int | None:
+    raw = entity(tracker, "page_count") or tracker.get_slot("page_count")
+    if raw is None:
+        return None
+    match = PAGES.search(str(raw))
+    pages = int(match.group(1)) if match else 0
+    return pages if 0 < pages <= 5000 else None
+
+
+def answer(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    services: Services,
+    topic: Topic,
+    code: str,
+) -> Events:
+    """Say the answer for ``topic`` about ``code`` and remember both in slots."""
+    knowledge = services.knowledge
+    province = services.settings.province
+    procedure = knowledge.catalogue.get(code, province)
+    text = render(
+        topic,
+        procedure,
+        language(tracker),
+        province_name=knowledge.catalogue.province_name(province),
+        pages=page_count(tracker),
+    )
+    dispatcher.utter_message(text=text)
+    return [SlotSet("procedure", code), SlotSet("topic", topic)]
+
+
+async def answer_about(
+    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, topic: Topic
+) -> Events:
+    lang = language(tracker)
+    knowledge = services.knowledge
+    found: Found = await asyncio.to_thread(
+        find_procedure,
+        knowledge.searcher,
+        latest_text(tracker),
+        entity(tracker, "procedure"),
+        tracker.get_slot("procedure"),
+        frozenset(knowledge.catalogue.procedures),
+    )
+    if found.kind == "found" and found.code:
+        return answer(dispatcher, tracker, services, topic, found.code)
+    if found.kind == "choices":
+        dispatcher.utter_message(
+            text=say("which_procedure", lang), buttons=choice_buttons(found.choices, lang)
+        )
+        return [SlotSet("topic", topic)]
+    if found.kind == "ask":
+        dispatcher.utter_message(text=say("ask_which_procedure", lang))
+        return [SlotSet("topic", topic)]
+    dispatcher.utter_message(text=say("not_found", lang, **hotline_values(services)))
+    return [SlotSet("topic", topic)]
+
+
+class ActionAnswerProcedure(HelpdeskAction):
+    """A general question about a procedure: a short overview (the base of the others)."""
+
+    topic: Topic = "overview"
+
+    def name(self) -> str:
+        return f"action_answer_{'procedure' if self.topic == 'overview' else self.topic}"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        return await answer_about(dispatcher, tracker, services, self.topic)
+
+
+class ActionAnswerDocuments(ActionAnswerProcedure):
+    topic: Topic = "documents"
+
+
+class ActionAnswerFee(ActionAnswerProcedure):
+    topic: Topic = "fee"
+
+
+class ActionAnswerTime(ActionAnswerProcedure):
+    topic: Topic = "time"
+
+
+class ActionAnswerWhere(ActionAnswerProcedure):
+    topic: Topic = "where"
+
+
+class ActionAnswerOnline(ActionAnswerProcedure):
+    topic: Topic = "online"
+
+
+class ActionChooseProcedure(HelpdeskAction):
+    """After a button: answer the pending question about the chosen procedure."""
+
+    def name(self) -> str:
+        return "action_choose_procedure"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        code = entity(tracker, "procedure")
+        if not code or code not in services.knowledge.catalogue:
+            dispatcher.utter_message(text=say("ask_which_procedure", language(tracker)))
+            return []
+        topic: Any = tracker.get_slot("topic") or "overview"
+        return answer(dispatcher, tracker, services, topic, code)

@@ -1,0 +1,110 @@
+"""The heavy objects actions use (index, record store, resolver), built once per process.
+
+Each part loads on its own: if the database is down, catalogue answers still work, and the
+affected actions answer politely instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from helpdesk.errors import HelpdeskError, StoreUnavailable
+from helpdesk.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+class PartUnavailable(HelpdeskError):
+    """A part of the back end (index, database, admin units) could not be loaded."""
+
+
+@dataclass
+class Services:
+    """Lazily-built back-end parts; tests pass ready-made parts in ``overrides``."""
+
+    settings: Settings
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def _build(self, name: str, builder: Any) -> Any:
+        if name in self.overrides:
+            return self.overrides[name]
+        try:
+            return builder()
+        except Exception as exc:  # any failure: report one clear reason, never a traceback
+            logger.exception("could not load %s", name)
+            raise PartUnavailable(f"{name} is unavailable") from exc
+
+    @cached_property
+    def knowledge(self) -> Any:
+        from knowledge.service import open_knowledge
+
+        return self._build("knowledge", lambda: open_knowledge(self.settings))
+
+    @cached_property
+    def sessions(self) -> Any:
+        def build() -> Any:
+            from store.db import make_engine, make_session_factory, migrate
+
+            engine = make_engine(self.settings.database_url)
+            migrate(engine)
+            return make_session_factory(engine)
+
+        return self._build("sessions", build)
+
+    @cached_property
+    def lookup(self) -> Any:
+        def build() -> Any:
+            from store.lookup import RecordLookup
+
+            return RecordLookup(self.sessions, self.settings)
+
+        return self._build("lookup", build)
+
+    @cached_property
+    def resolver(self) -> Any:
+        def build() -> Any:
+            from offices import UnitResolver
+
+            return UnitResolver.from_dir(self.settings.admin_units_dir)
+
+        return self._build("resolver", build)
+
+    @cached_property
+    def centers(self) -> Any:
+        def build() -> Any:
+            from offices import CenterDirectory
+
+            return CenterDirectory.from_dir(
+                self.settings.service_centers_dir, self.settings.hotline, self.resolver.units
+            )
+
+        return self._build("centers", build)
+
+    def warm_up(self) -> None:
+        """Load every part now (at server start) so the first citizen does not wait."""
+        for name in ("knowledge", "lookup", "resolver", "centers"):
+            try:
+                getattr(self, name)
+            except (PartUnavailable, StoreUnavailable):
+                logger.warning("%s unavailable at start-up; will retry on first use", name)
+                self.__dict__.pop(name, None)
+
+
+_services: Services | None = None
+
+
+def get_services() -> Services:
+    """The process-wide services (built on first use, never at import)."""
+    global _services
+    if _services is None:
+        _services = Services(get_settings())
+    return _services
+
+
+def set_services(services: Services | None) -> None:
+    """Replace the process-wide services (tests, or a server with its own settings)."""
+    global _services
+    _services = services

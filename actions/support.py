@@ -1,0 +1,147 @@
+"""Handoff to staff, feedback, language switch and the two-stage fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import Events, HelpdeskAction, entity, hotline_values, language, latest_text
+from actions.procedures import choice_buttons
+from actions.services import Services
+from actions.texts import say
+from knowledge.answers import render
+from store.feedback import record_feedback
+from store.handoff import open_handoff
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_ACTION = "action_fallback_search"
+
+
+def _last_question(tracker: Tracker) -> str:
+    """The citizen's last real question (not a payload, not the handoff request itself)."""
+    texts = [
+        e.get("text") or ""
+        for e in tracker.events
+        if e.get("event") == "user" and not (e.get("text") or "").startswith("/")
+    ]
+    return texts[-2] if len(texts) >= 2 else (texts[-1] if texts else "")
+
+
+class ActionHandoff(HelpdeskAction):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        lang = language(tracker)
+        topic = tracker.get_slot("procedure")
+        note = _last_question(tracker)[:500] or "Người dân muốn gặp cán bộ."
+        try:
+            await asyncio.to_thread(
+                open_handoff,
+                services.sessions,
+                conversation_id=tracker.sender_id,
+                note=note,
+                topic=topic,
+            )
+        except Exception:
+            # the citizen still gets the hotline; staff will see the gap in the logs
+            logger.exception("handoff note could not be stored")
+        dispatcher.utter_message(text=say("handoff", lang, **hotline_values(services)))
+        return []
+
+
+class ActionFeedback(HelpdeskAction):
+    def name(self) -> str:
+        return "action_feedback"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        lang = language(tracker)
+        rating = entity(tracker, "rating")
+        if rating is None:
+            dispatcher.utter_message(
+                text=say("feedback_unclear", lang),
+                buttons=[
+                    {"title": "👍", "payload": '/feedback{"rating":"up"}'},
+                    {"title": "👎", "payload": '/feedback{"rating":"down"}'},
+                ],
+            )
+            return []
+        procedure = tracker.get_slot("procedure")
+        await asyncio.to_thread(
+            record_feedback,
+            services.sessions,
+            conversation_id=tracker.sender_id,
+            rating=rating,
+            procedure_code=procedure,
+        )
+        dispatcher.utter_message(text=say("feedback_thanks", lang))
+        return []
+
+
+class ActionSetLanguage(HelpdeskAction):
+    def name(self) -> str:
+        return "action_set_language"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        wanted = entity(tracker, "language")
+        new = wanted if wanted in ("vi", "en") else ("vi" if language(tracker) == "en" else "en")
+        dispatcher.utter_message(text=say("language_set", "en" if new == "en" else "vi"))
+        return [SlotSet("language", new)]
+
+
+class ActionFallbackSearch(HelpdeskAction):
+    """Stage 1: try the catalogue on the message; else ask to rephrase. Stage 2: offer staff."""
+
+    def name(self) -> str:
+        return FALLBACK_ACTION
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        lang = language(tracker)
+        text = latest_text(tracker)
+        knowledge = services.knowledge
+        if text:
+            result = await asyncio.to_thread(knowledge.searcher.search, text, 3)
+            if result.answerable and result.hits:
+                top = result.hits[0]
+                procedure = knowledge.catalogue.get(top.code, services.settings.province)
+                dispatcher.utter_message(
+                    text=render("overview", procedure, lang),
+                    buttons=choice_buttons(result.hits[1:], lang) if len(result.hits) > 1 else [],
+                )
+                return [SlotSet("procedure", top.code), SlotSet("topic", "overview")]
+        if self._second_in_a_row(tracker):
+            dispatcher.utter_message(
+                text=say("offer_staff", lang),
+                buttons=[
+                    {
+                        "title": "Gặp cán bộ" if lang == "vi" else "Talk to staff",
+                        "payload": "/human_handoff",
+                    },
+                ],
+            )
+            return []
+        dispatcher.utter_message(text=say("rephrase", lang))
+        return []
+
+    @staticmethod
+    def _second_in_a_row(tracker: Tracker) -> bool:
+        """Did the previous bot turn also end in this fallback?"""
+        actions = [
+            e.get("name")
+            for e in tracker.events
+            if e.get("event") == "action" and e.get("name") not in ("action_listen", None)
+        ]
+        return bool(actions) and actions[-1] == FALLBACK_ACTION

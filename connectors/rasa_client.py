@@ -1,0 +1,151 @@
+"""The relay to Rasa's REST channel, shared by the web gateway and the Telegram bot."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, Field
+
+from connectors.errors import BotUnavailable
+from connectors.locks import KeyedLocks
+from connectors.privacy import conversation_tag
+
+logger = logging.getLogger(__name__)
+
+REST_WEBHOOK = "/webhooks/rest/webhook"
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=3.0)
+
+
+class Button(BaseModel):
+    """A choice offered by the bot; sending ``payload`` back selects it."""
+
+    title: str = Field(description="What the button says")
+    payload: str = Field(description='What to send back, e.g. /choose_procedure{"procedure":"…"}')
+
+
+class Link(BaseModel):
+    """A link the bot attached to an answer (its source, an online form …)."""
+
+    title: str
+    url: str
+
+
+class BotMessage(BaseModel):
+    """One message from the assistant, in the gateway's single documented shape."""
+
+    text: str | None = Field(default=None, description="Plain text; never markup")
+    buttons: list[Button] = Field(default_factory=list)
+    image: str | None = Field(default=None, description="URL of an image, if any")
+    links: list[Link] = Field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.text or self.buttons or self.image or self.links)
+
+
+def _string(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def parse_message(raw: object) -> BotMessage | None:
+    """One item of Rasa's answer as a :class:`BotMessage`; None for anything unusable.
+
+    Rasa's REST channel answers ``{recipient_id, text?, buttons?, image?, custom?}``. Links
+    come from ``custom.links`` (``[{"title", "url"}]``); other custom content is dropped.
+    """
+    if not isinstance(raw, dict):
+        return None
+    buttons = [
+        Button(title=title, payload=payload)
+        for item in raw.get("buttons") or []
+        if isinstance(item, dict)
+        and (title := _string(item.get("title")))
+        and (payload := _string(item.get("payload")))
+    ]
+    custom = raw.get("custom")
+    links: list[Link] = []
+    if isinstance(custom, dict):
+        for item in custom.get("links") or []:
+            if isinstance(item, dict) and (url := _string(item.get("url"))):
+                links.append(Link(title=_string(item.get("title")) or url, url=url))
+    message = BotMessage(
+        text=_string(raw.get("text")),
+        buttons=buttons,
+        image=_string(raw.get("image")),
+        links=links,
+    )
+    return None if message.is_empty() else message
+
+
+class RasaClient:
+    """Sends a conversation's turns to Rasa, one at a time per conversation.
+
+    Args:
+        http: The shared client (its connection pool serves every conversation).
+        base_url: Rasa's address, ``settings.rasa_url``.
+        secret: Key for the conversation hashes written to the logs.
+        timeout: Per-request timeout; Rasa waits on the action server, so allow some seconds.
+    """
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        *,
+        secret: str,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._http = http
+        self._url = base_url.rstrip("/") + REST_WEBHOOK
+        self._secret = secret
+        self._timeout = timeout
+        self._locks = KeyedLocks()
+
+    async def send(self, conversation_id: str, text: str) -> list[BotMessage]:
+        """Send one message (text or a ``/intent{...}`` payload) and return the bot's answers.
+
+        Turns of the same conversation are relayed in arrival order.
+
+        Raises:
+            BotUnavailable: Rasa is down, timed out, or answered something unusable.
+        """
+        tag = conversation_tag(self._secret, conversation_id)
+        async with self._locks.hold(conversation_id):
+            started = time.perf_counter()
+            try:
+                response = await self._http.post(
+                    self._url,
+                    json={"sender": conversation_id, "message": text},
+                    timeout=self._timeout,
+                )
+            except httpx.TimeoutException as exc:
+                logger.error("rasa timed out: conversation=%s chars=%d", tag, len(text))
+                raise BotUnavailable("timeout") from exc
+            except httpx.HTTPError as exc:
+                logger.error("rasa unreachable: conversation=%s (%s)", tag, type(exc).__name__)
+                raise BotUnavailable("unreachable") from exc
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                logger.error("rasa answered %d: conversation=%s", response.status_code, tag)
+                raise BotUnavailable(f"status {response.status_code}")
+            try:
+                payload: Any = response.json()
+            except ValueError as exc:
+                logger.error("rasa answered invalid JSON: conversation=%s", tag)
+                raise BotUnavailable("invalid answer") from exc
+            if not isinstance(payload, list):
+                logger.error(
+                    "rasa answered a %s, not a list: conversation=%s", type(payload).__name__, tag
+                )
+                raise BotUnavailable("invalid answer")
+            messages = [m for raw in payload if (m := parse_message(raw)) is not None]
+            logger.info(
+                "relayed: conversation=%s chars=%d messages=%d ms=%.0f",
+                tag,
+                len(text),
+                len(messages),
+                elapsed_ms,
+            )
+            return messages

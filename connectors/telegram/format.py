@@ -1,0 +1,110 @@
+"""From the bot's messages to Telegram's: text within 4096 units, buttons as inline keyboards."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from connectors.rasa_client import BotMessage
+
+MESSAGE_LIMIT = 4096  # Telegram counts UTF-16 code units
+CALLBACK_DATA_LIMIT = 64  # bytes
+KEY_PREFIX = "#k:"  # Rasa payloads start with "/", so a key never looks like one
+_SEPARATORS = ("\n\n", "\n", " ")
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _longest_prefix(text: str, limit: int) -> str:
+    head = text[:limit]
+    while _units(head) > limit:  # only when the text has characters outside the BMP
+        head = head[:-1]
+    return head
+
+
+def _cut_point(head: str) -> int:
+    """Where to cut ``head``: a paragraph, else a line, else a word boundary, else its end."""
+    for separator in _SEPARATORS:
+        position = head.rfind(separator)
+        if position >= len(head) // 2:
+            return position
+    positions = [head.rfind(separator) for separator in _SEPARATORS]
+    best = max(positions)
+    return best if best > 0 else len(head)
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split ``text`` into parts of at most ``limit`` units, on paragraph or line boundaries.
+
+    A paragraph longer than the limit is split at its last line break, else its last space,
+    else (one very long word) exactly at the limit.
+    """
+    parts: list[str] = []
+    rest = text.strip()
+    while _units(rest) > limit:
+        head = _longest_prefix(rest, limit)
+        cut = _cut_point(head)
+        part = rest[:cut].rstrip()
+        if part:
+            parts.append(part)
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+class CallbackPayloads:
+    """Maps payloads longer than Telegram's 64-byte ``callback_data`` to short keys.
+
+    Short payloads travel as they are. The cache lives in this process and keeps the most
+    recent ``capacity`` payloads; a button whose key was forgotten (restart, other replica)
+    decodes to None and the citizen is asked to type the question again.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._payloads: OrderedDict[str, str] = OrderedDict()
+
+    def encode(self, payload: str) -> str:
+        if len(payload.encode("utf-8")) <= CALLBACK_DATA_LIMIT and not payload.startswith(
+            KEY_PREFIX
+        ):
+            return payload
+        key = KEY_PREFIX + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+        self._payloads[key] = payload
+        self._payloads.move_to_end(key)
+        while len(self._payloads) > self._capacity:
+            self._payloads.popitem(last=False)
+        return key
+
+    def decode(self, data: str) -> str | None:
+        if data.startswith(KEY_PREFIX):
+            return self._payloads.get(data)
+        return data or None
+
+
+def message_text(message: BotMessage, fallback: str) -> str:
+    """The text to send for one bot message: its text, then its links and image as URLs."""
+    lines = [message.text] if message.text else []
+    lines.extend(
+        f"{link.title}: {link.url}" if link.title != link.url else link.url
+        for link in message.links
+    )
+    if message.image:
+        lines.append(message.image)
+    return "\n\n".join(lines) if lines else fallback
+
+
+def keyboard(message: BotMessage, payloads: CallbackPayloads) -> InlineKeyboardMarkup | None:
+    """The message's buttons as an inline keyboard, one button per row (titles can be long)."""
+    if not message.buttons:
+        return None
+    rows = [
+        [InlineKeyboardButton(button.title, callback_data=payloads.encode(button.payload))]
+        for button in message.buttons
+    ]
+    return InlineKeyboardMarkup(rows)

@@ -1,0 +1,1 @@
+"""The FastAPI gateway: procedure API, chat relay, widget, staff pages."""

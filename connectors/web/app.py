@@ -1,0 +1,120 @@
+"""The HTTP gateway's factory. Start with ``uvicorn --factory connectors.web.app:create_app``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from connectors.rasa_client import RasaClient
+from connectors.ratelimit import RateLimiter, make_rate_limiter
+from connectors.telegram.channel import TelegramApp, TelegramChannel, build_application
+from connectors.web.errors import install_error_handlers
+from connectors.web.limits import BodyLimitMiddleware, body_limits
+from connectors.web.routes import chat, health, procedures, telegram, widget
+from helpdesk.settings import Settings, get_settings
+from knowledge.service import Knowledge, open_knowledge
+from store.db import make_engine
+
+logger = logging.getLogger(__name__)
+
+HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+async def _start_telegram(settings: Settings, rasa: RasaClient) -> TelegramApp | None:
+    """The webhook-mode bot, started; None when not configured or the Bot API is unreachable."""
+    if settings.telegram_token is None or settings.telegram_mode != "webhook":
+        return None
+    if settings.telegram_webhook_secret is None:
+        logger.error("telegram: webhook mode needs HELPDESK_TELEGRAM_WEBHOOK_SECRET; disabled")
+        return None
+    from telegram.error import TelegramError
+
+    application = build_application(settings, TelegramChannel(rasa, settings), webhook=True)
+    try:
+        await application.initialize()  # calls getMe: checks the token
+        await application.start()
+    except TelegramError as exc:
+        logger.error(
+            "telegram: disabled, the Bot API refused or is unreachable (%s)", type(exc).__name__
+        )
+        return None
+    logger.info("telegram: webhook mode, bot @%s", application.bot.username)
+    return application
+
+
+def create_app(
+    settings: Settings | None = None,
+    knowledge: Knowledge | None = None,
+    *,
+    load_knowledge: bool = True,
+    http_transport: httpx.AsyncBaseTransport | None = None,
+    rate_limiter: RateLimiter | None = None,
+) -> FastAPI:
+    """Build the gateway. Heavy objects load in the lifespan unless passed in (tests).
+
+    Args:
+        settings: Defaults to the process settings.
+        knowledge: The catalogue and index; loaded in the lifespan when None.
+        load_knowledge: False leaves the procedure API unavailable (503) instead of loading
+            the index: for a chat-only gateway and for tests.
+        http_transport: Transport of the shared outbound client (tests: ``httpx.MockTransport``).
+        rate_limiter: Defaults to Redis when ``settings.redis_url`` is set, else in memory.
+            The app closes it on shutdown.
+    """
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.knowledge = knowledge
+        if knowledge is None and load_knowledge:
+            app.state.knowledge = open_knowledge(settings)
+        if app.state.knowledge is not None:
+            logger.info("catalogue loaded: %d procedures", len(app.state.knowledge.catalogue))
+        async with AsyncExitStack() as stack:
+            http = httpx.AsyncClient(transport=http_transport, limits=HTTP_LIMITS)
+            stack.push_async_callback(http.aclose)
+            app.state.http = http
+            app.state.rasa = RasaClient(
+                http, settings.rasa_url, secret=settings.secret_key.get_secret_value()
+            )
+            limiter = rate_limiter or make_rate_limiter(settings.redis_url)
+            stack.push_async_callback(limiter.close)
+            app.state.rate_limiter = limiter
+            engine = make_engine(settings.database_url)
+            stack.callback(engine.dispose)
+            app.state.db_engine = engine
+            app.state.telegram = await _start_telegram(settings, app.state.rasa)
+            if app.state.telegram is not None:
+                stack.push_async_callback(app.state.telegram.shutdown)
+                stack.push_async_callback(app.state.telegram.stop)
+            yield
+
+    app = FastAPI(
+        title="Citizen helpdesk",
+        description="Procedures, application status and channels for commune service centers.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    # Added first, so it runs inside CORS: a 413 still carries the CORS headers.
+    app.add_middleware(BodyLimitMiddleware, settings=settings, limit_for=body_limits(settings))
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+    app.include_router(health.router)
+    app.include_router(procedures.router)
+    app.include_router(chat.router)
+    app.include_router(widget.router)
+    app.include_router(telegram.router)
+    return app

@@ -1,0 +1,1 @@
+"""Citizen helpdesk: shared settings, errors and the command line."""

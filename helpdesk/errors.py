@@ -1,0 +1,118 @@
+"""Domain errors, in one place. Connectors map them to HTTP and to polite answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class HelpdeskError(Exception):
+    """Base of every error the project raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a data file: where, which field, and what."""
+
+    file: str
+    field: str
+    message: str
+    code: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        what = f"[{self.code}] " if self.code else ""
+        return f"{where}: {what}{self.field}: {self.message}"
+
+
+@dataclass
+class CatalogueError(HelpdeskError):
+    """The catalogue (or an import) has problems; nothing was loaded or replaced."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        head = f"{len(self.problems)} problem(s) in the catalogue"
+        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+
+
+class ProcedureNotFound(HelpdeskError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"no procedure with code {code}")
+        self.code = code
+
+
+class IndexUnavailable(HelpdeskError):
+    """The search index is missing, stale for this model, or failed to load."""
+
+
+class InvalidQuery(HelpdeskError):
+    """A question that cannot be searched (empty, or too long)."""
+
+
+class RecordCodeInvalid(HelpdeskError):
+    """A record code that cannot be parsed; the message says what was wrong."""
+
+
+class LookupRefused(HelpdeskError):
+    """Too many failed lookups: the code or the conversation is locked for a while."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"too many attempts; try again in {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
+
+
+@dataclass
+class ImportRejected(HelpdeskError):
+    """A bulk import had bad rows; ``problems`` lists each with its line and reason."""
+
+    problems: list[Problem] = field(default_factory=list)
+    imported: int = 0
+
+    def __str__(self) -> str:
+        return "\n".join([f"{len(self.problems)} bad row(s)", *(f"  {p}" for p in self.problems)])
+
+
+class StoreUnavailable(HelpdeskError):
+    """The database cannot be reached."""
+
+
+class RecordCodeDefect(RecordCodeInvalid):
+    """A record code rejected for a named reason, with the message in Vietnamese too.
+
+    ``reason`` is a stable key (``empty``, ``too_long``, ``invalid_characters``,
+    ``impossible_date``, ``bad_date``, ``bad_sequence``, ``missing_parts``, ``bad_agency``,
+    ``too_short``, ``unrecognised``) that callers may map to their own wording.
+    """
+
+    def __init__(self, reason: str, message: str, message_vi: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.message_vi = message_vi
+
+
+class FeedbackInvalid(HelpdeskError):
+    """Feedback or a handoff note that cannot be stored (bad rating, empty or unknown id)."""
+
+
+@dataclass
+class AdminUnitsError(HelpdeskError):
+    """The administrative-unit data files are missing or malformed; nothing was loaded."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        head = f"{len(self.problems)} problem(s) in the administrative-unit data"
+        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+
+
+@dataclass
+class ServiceCenterError(HelpdeskError):
+    """Service-center files have problems (file, line, field for each); nothing was loaded."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        head = f"{len(self.problems)} problem(s) in the service-center files"
+        return "\n".join([head, *(f"  {p}" for p in self.problems)])

@@ -1,0 +1,1 @@
+"""The procedure catalogue and its retrieval: the knowledge every answer comes from."""

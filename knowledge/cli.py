@@ -1,0 +1,236 @@
+"""``helpdesk catalogue|index|search|eval`` commands. Heavy imports stay inside commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from helpdesk.errors import CatalogueError, HelpdeskError, InvalidQuery
+
+catalogue_app = typer.Typer(
+    help="Validate, import and show catalogue entries.", no_args_is_help=True
+)
+index_app = typer.Typer(help="Build and inspect the search index.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure retrieval quality.", no_args_is_help=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+@catalogue_app.command("validate")
+def validate_command(
+    path: Annotated[Path | None, typer.Argument(help="Catalogue folder or one file")] = None,
+) -> None:
+    """Check every catalogue file; report every problem with file, line, code and field."""
+    from helpdesk.settings import get_settings
+    from knowledge.catalogue import validate
+
+    root = path or get_settings().catalogue_dir
+    catalogue, problems = validate(root)
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        raise _fail(f"{len(problems)} problem(s) found in {root}")
+    count = len(catalogue) if catalogue else 0
+    overlays = len(catalogue.overlays) if catalogue else 0
+    typer.echo(f"OK: {count} procedure(s), {overlays} province overlay(s) in {root}")
+
+
+@catalogue_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="CSV or JSON file in the catalogue schema")],
+    folder: Annotated[str, typer.Option(help="Sub-folder of national/ for new procedures")] = (
+        "imported"
+    ),
+) -> None:
+    """Bulk-update the catalogue from CSV/JSON; nothing changes unless every row is valid."""
+    from helpdesk.settings import get_settings
+    from knowledge.importer import import_procedures
+
+    try:
+        report = import_procedures(file, get_settings().catalogue_dir, folder)
+    except CatalogueError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem))
+        raise _fail(f"import refused: {len(exc.problems)} problem(s); nothing was changed") from exc
+    typer.echo(f"imported: {len(report.created)} new, {len(report.updated)} updated")
+
+
+@catalogue_app.command("show")
+def show_command(
+    code: str,
+    province: Annotated[str | None, typer.Option(help="Province code for overlays")] = None,
+) -> None:
+    """Print one procedure (with a province's overrides) as JSON."""
+    from helpdesk.settings import get_settings
+    from knowledge.catalogue import load_catalogue
+
+    try:
+        procedure = load_catalogue(get_settings().catalogue_dir).get(code, province)
+    except HelpdeskError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(json.dumps(procedure.model_dump(mode="json"), ensure_ascii=False, indent=2))
+
+
+@index_app.command("build")
+def build_command(
+    force: Annotated[bool, typer.Option(help="Rebuild even if an index is current")] = False,
+) -> None:
+    """Build the index if the catalogue or the model changed (embeddings are cached)."""
+    from helpdesk.settings import get_settings
+    from knowledge.catalogue import load_catalogue
+    from knowledge.index import find_index, load_index
+    from knowledge.service import build_and_save, embedder_for
+
+    settings = get_settings()
+    try:
+        catalogue = load_catalogue(settings.catalogue_dir)
+    except CatalogueError as exc:
+        typer.echo(str(exc))
+        raise _fail("catalogue has errors; the current index was left untouched") from exc
+    embedder = embedder_for(settings)
+    path = find_index(settings.index_dir, catalogue.content_hash, embedder.model_id)
+    if not force:
+        try:
+            index = load_index(path, embedder.model_id, catalogue.content_hash)
+        except HelpdeskError:
+            pass
+        else:
+            typer.echo(f"index is current: {path} ({index.meta.num_docs} procedures)")
+            return
+    index, path = build_and_save(catalogue, embedder, settings)
+    meta = index.meta
+    typer.echo(
+        f"built {path}: {meta.num_docs} procedures, {meta.num_vectors} vectors "
+        f"({meta.dense_kind}), {meta.new_embeddings} new embeddings, {meta.build_seconds} s"
+    )
+
+
+def _searcher(province: str | None = None) -> Any:
+    from helpdesk.settings import get_settings
+    from knowledge.service import open_knowledge
+
+    settings = get_settings()
+    try:
+        knowledge = open_knowledge(settings)
+    except CatalogueError as exc:
+        typer.echo(str(exc), err=True)
+        raise _fail("catalogue has errors; fix them first (helpdesk catalogue validate)") from exc
+    if province and province not in knowledge.catalogue.overlays:
+        known = ", ".join(sorted(knowledge.catalogue.overlays)) or "none"
+        typer.echo(f"note: no overlay for province {province} (overlays: {known})", err=True)
+    return knowledge.searcher
+
+
+def _result_json(result: Any, province: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "q": result.query,
+        "answerable": result.answerable,
+        "results": [
+            {"code": h.code, "name": h.name, "name_en": h.name_en, "score": h.score}
+            for h in result.hits
+        ],
+    }
+    if province:
+        out["province"] = province
+    return out
+
+
+def register_search(app: typer.Typer) -> None:
+    """Add the top-level ``search`` command to ``app``."""
+
+    @app.command("search")
+    def search_command(
+        question: Annotated[str | None, typer.Argument(help="What the citizen asked")] = None,
+        k: Annotated[int, typer.Option("--k", min=1, max=50)] = 5,
+        province: Annotated[str | None, typer.Option(help="Province code (e.g. 96)")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+        batch: Annotated[Path | None, typer.Option(help="JSON Lines file with a field q")] = None,
+    ) -> None:
+        """Search the catalogue (one question, or --batch FILE writing one JSON line each)."""
+        if (question is None) == (batch is None):
+            raise _fail("give a QUESTION or --batch FILE", 2)
+        searcher = _searcher(province)
+        if batch is not None:
+            _search_batch(searcher, batch, k, province)
+            return
+        assert question is not None
+        try:
+            result = searcher.search(question, k=k)
+        except InvalidQuery as exc:
+            raise _fail(f"cannot search: {exc}", 2) from exc
+        if as_json:
+            typer.echo(json.dumps(_result_json(result, province), ensure_ascii=False))
+            return
+        verdict = "answerable" if result.answerable else "not answerable from the catalogue"
+        typer.echo(f"{result.query!r}: {verdict}")
+        for rank, hit in enumerate(result.hits, start=1):
+            typer.echo(f"{rank}. {hit.code}  {hit.score:.2f}  {hit.name} ({hit.name_en})")
+
+
+def _search_batch(searcher: Any, batch: Path, k: int, province: str | None) -> None:
+    if not batch.exists():
+        raise _fail(f"no such file: {batch}", 2)
+    bad = 0
+    for number, line in enumerate(batch.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            query = row["q"]
+            if not isinstance(query, str):
+                raise TypeError("q must be a string")
+            out = _result_json(searcher.search(query, k=k), province)
+        except (ValueError, KeyError, TypeError, InvalidQuery) as exc:
+            bad += 1
+            original = row.get("q") if isinstance(locals().get("row"), dict) else None
+            out = {
+                "q": original,
+                "error": f"line {number}: {exc}",
+                "answerable": False,
+                "results": [],
+            }
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        row = None
+    if bad:
+        typer.echo(f"{bad} line(s) could not be searched", err=True)
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    file: Annotated[Path, typer.Argument(help="JSON Lines with q, codes, form")],
+    mode: Annotated[str, typer.Option(help="fused, lexical, dense or all")] = "fused",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    show_failures: Annotated[bool, typer.Option("--failures")] = False,
+) -> None:
+    """Recall@1, Recall@3, MRR, out-of-scope rejection and false rejection, per form."""
+    from knowledge.evaluation import as_json as report_json
+    from knowledge.evaluation import as_table, evaluate, failures, read_questions
+
+    try:
+        questions = read_questions(file)
+    except (CatalogueError, OSError) as exc:
+        raise _fail(str(exc), 2) from exc
+    searcher = _searcher()
+    modes = ["lexical", "dense", "fused"] if mode == "all" else [mode]
+    if any(m not in {"lexical", "dense", "fused"} for m in modes):
+        raise _fail("mode must be fused, lexical, dense or all", 2)
+    payload: dict[str, Any] = {}
+    for name in modes:
+        report = evaluate(searcher, questions, mode=name)  # type: ignore[arg-type]
+        if as_json:
+            payload[name] = report_json(report)
+            continue
+        typer.echo(f"\n### {name} ({len(questions)} questions from {file})\n")
+        typer.echo(as_table(report))
+        if show_failures:
+            for line in failures(searcher, questions, mode=name):  # type: ignore[arg-type]
+                typer.echo(f"  {line}")
+    if as_json:
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))

@@ -1,0 +1,290 @@
+"""Typed model of one administrative procedure (thủ tục hành chính).
+
+Fields mirror the national procedure database (Cơ sở dữ liệu quốc gia về TTHC). Every fact a
+citizen reads comes from an instance of :class:`Procedure`; nothing is computed from thin air.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+CODE_PATTERN = re.compile(r"^\d\.\d{6}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Level(StrEnum):
+    """Cấp thực hiện."""
+
+    CENTRAL = "trung_uong"
+    PROVINCE = "tinh"
+    COMMUNE = "xa"
+
+
+class ChannelKind(StrEnum):
+    """Cách thức thực hiện."""
+
+    IN_PERSON = "truc_tiep"
+    ONLINE = "truc_tuyen"
+    POSTAL = "buu_chinh"
+
+
+class OnlineLevel(StrEnum):
+    """How much of the procedure the national/provincial portal handles."""
+
+    FULL = "toan_trinh"
+    PARTIAL = "mot_phan"
+    NONE = "khong"
+
+
+class TimeUnit(StrEnum):
+    WORKING_DAYS = "working_days"
+    DAYS = "days"
+    SAME_DAY = "same_day"
+    HOURS = "working_hours"
+
+
+class ProcessingTime(_Strict):
+    """Thời hạn giải quyết: a value (or a range) and a unit.
+
+    ``value`` is the upper bound a citizen should plan with; ``min_value`` is set for ranges
+    such as "15–20 days". For ``same_day``, ``cutoff_hour`` is the hour after which an
+    application received today is handled on the next working day.
+    """
+
+    value: float | None = Field(default=None, ge=0)
+    min_value: float | None = Field(default=None, ge=0)
+    unit: TimeUnit
+    cutoff_hour: int | None = Field(default=None, ge=0, le=23)
+    unit_assumed: bool = False
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProcessingTime:
+        if self.unit is TimeUnit.SAME_DAY:
+            if self.value not in (None, 0):
+                raise ValueError("a same-day time has no value (leave it empty or 0)")
+        elif self.value is None:
+            raise ValueError(f"a time in {self.unit.value} needs a value")
+        if self.min_value is not None and self.value is not None and self.min_value > self.value:
+            raise ValueError("min_value is larger than value")
+        if self.cutoff_hour is not None and self.unit is not TimeUnit.SAME_DAY:
+            raise ValueError("cutoff_hour only applies to a same-day time")
+        return self
+
+
+class FeeUnit(StrEnum):
+    PER_CASE = "per_case"
+    PER_COPY = "per_copy"
+    PER_PAGE = "per_page"
+    PER_CONTRACT = "per_contract"
+    PER_CERTIFICATE = "per_certificate"
+
+
+class PageTier(_Strict):
+    """Page-priced fees: ``amount`` VND per page from page ``from_page`` on."""
+
+    from_page: int = Field(ge=1)
+    amount: int = Field(ge=0)
+
+
+class Fee(_Strict):
+    """One fee (phí) or charge (lệ phí) with its conditions.
+
+    ``amount`` is None when the catalogue holds no national figure — then either
+    ``set_by_province`` is true (each province's People's Council sets it) or ``free`` is true.
+    """
+
+    name: str
+    name_en: str | None = None
+    amount: int | None = Field(default=None, ge=0)
+    unit: FeeUnit = FeeUnit.PER_CASE
+    page_tiers: list[PageTier] = Field(default_factory=list)
+    cap: int | None = Field(default=None, ge=0)
+    free: bool = False
+    set_by_province: bool = False
+    channels: list[ChannelKind] = Field(default_factory=list)
+    conditions: str | None = None
+    exemptions: list[str] = Field(default_factory=list)
+    legal_basis: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Fee:
+        if self.free and self.amount not in (None, 0):
+            raise ValueError("a free fee cannot have an amount")
+        if not (self.free or self.set_by_province or self.amount is not None or self.page_tiers):
+            raise ValueError("give an amount, page_tiers, free: true or set_by_province: true")
+        if self.page_tiers:
+            starts = [t.from_page for t in self.page_tiers]
+            if starts[0] != 1 or starts != sorted(set(starts)):
+                raise ValueError("page_tiers must start at page 1 and increase")
+        return self
+
+    def applies_to(self, channel: ChannelKind | None) -> bool:
+        return channel is None or not self.channels or channel in self.channels
+
+
+class Channel(_Strict):
+    """One way to submit (in person, online, by post), with its own time limit and fees."""
+
+    kind: ChannelKind
+    time: ProcessingTime | None = None
+    fees: list[Fee] = Field(default_factory=list)
+    description: str | None = None
+
+
+class DocumentForm(StrEnum):
+    ORIGINAL = "ban_chinh"
+    COPY = "ban_sao"
+    CERTIFIED_COPY = "ban_sao_chung_thuc"
+    ORIGINAL_OR_COPY = "ban_chinh_hoac_ban_sao"
+    ELECTRONIC = "ban_dien_tu"
+
+
+class DocumentAction(StrEnum):
+    SUBMIT = "nop"
+    SHOW = "xuat_trinh"
+
+
+class Document(_Strict):
+    """Thành phần hồ sơ: one document to hand in or to show."""
+
+    name: str
+    name_en: str | None = None
+    quantity: int = Field(default=1, ge=0)
+    form: DocumentForm = DocumentForm.ORIGINAL
+    form_code: str | None = None
+    action: DocumentAction = DocumentAction.SUBMIT
+    required: bool = True
+    condition: str | None = None
+
+
+class LegalBasis(_Strict):
+    title: str
+    note: str | None = None
+
+
+class Procedure(_Strict):
+    """One administrative procedure as published in the national database."""
+
+    code: str
+    name: str
+    name_en: str
+    summary_en: str
+    summary: str | None = None
+    decision: str | None = None
+    level: Level
+    kind: str | None = None
+    field: str
+    field_en: str | None = None
+    agency: str
+    submit_at: str
+    applicants: str
+    steps: list[str] = Field(min_length=1)
+    channels: list[Channel] = Field(min_length=1)
+    documents: list[Document] = Field(min_length=1)
+    time: ProcessingTime | None = None
+    fees: list[Fee] = Field(default_factory=list)
+    requirements: list[str] = Field(default_factory=list)
+    result: str
+    legal_basis: list[LegalBasis] = Field(min_length=1)
+    related: list[str] = Field(default_factory=list)
+    boundary_free: bool = False
+    online_level: OnlineLevel = OnlineLevel.NONE
+    source_url: str
+    verified_on: date
+    verified: bool = True
+    aliases: list[str] = Field(default_factory=list)
+    aliases_en: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    @field_validator("code")
+    @classmethod
+    def _code_format(cls, value: str) -> str:
+        if not CODE_PATTERN.match(value):
+            raise ValueError("procedure code must look like 1.001193 (digit, dot, six digits)")
+        return value
+
+    @field_validator("related")
+    @classmethod
+    def _related_codes(cls, values: list[str]) -> list[str]:
+        bad = [v for v in values if not CODE_PATTERN.match(v)]
+        if bad:
+            raise ValueError(f"related procedure codes are malformed: {', '.join(bad)}")
+        return values
+
+    @field_validator("source_url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise ValueError("source_url must be an https:// link")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Procedure:
+        kinds = [c.kind for c in self.channels]
+        if len(kinds) != len(set(kinds)):
+            raise ValueError("a channel kind is listed twice")
+        if self.time is None and any(c.time is None for c in self.channels):
+            raise ValueError("give a procedure time, or a time on every channel")
+        if self.online_level is not OnlineLevel.NONE and ChannelKind.ONLINE not in kinds:
+            raise ValueError("online_level says online but no online channel is listed")
+        return self
+
+    def channel(self, kind: ChannelKind) -> Channel | None:
+        return next((c for c in self.channels if c.kind is kind), None)
+
+    def time_for(self, kind: ChannelKind | None = None) -> ProcessingTime:
+        """The processing time for a channel, falling back to the procedure's own."""
+        channel = self.channel(kind) if kind else None
+        if channel and channel.time:
+            return channel.time
+        if self.time:
+            return self.time
+        first = next(c.time for c in self.channels if c.time)
+        return first
+
+    def fees_for(self, kind: ChannelKind | None = None) -> list[Fee]:
+        """Fees for a channel: the channel's own list if it has one, else the common ones."""
+        channel = self.channel(kind) if kind else None
+        if channel and channel.fees:
+            return list(channel.fees)
+        return [f for f in self.fees if f.applies_to(kind)]
+
+    @property
+    def online(self) -> bool:
+        return self.channel(ChannelKind.ONLINE) is not None
+
+
+class ProvinceOverride(_Strict):
+    """What a province changes for one procedure: fees, agency, where to submit, notes."""
+
+    fees: list[Fee] | None = None
+    agency: str | None = None
+    submit_at: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    legal_basis: list[LegalBasis] = Field(default_factory=list)
+
+
+class ProvinceOverlay(_Strict):
+    """A province's overlay file: its code, name, and per-procedure overrides."""
+
+    province_code: str = Field(pattern=r"^\d{2}$")
+    province_name: str
+    source: str | None = None
+    verified: bool = False
+    overrides: dict[str, ProvinceOverride] = Field(default_factory=dict)
+
+    @field_validator("overrides")
+    @classmethod
+    def _codes(cls, value: dict[str, ProvinceOverride]) -> dict[str, ProvinceOverride]:
+        bad = [c for c in value if not CODE_PATTERN.match(c)]
+        if bad:
+            raise ValueError(f"override keys must be procedure codes: {', '.join(bad)}")
+        return value

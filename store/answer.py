@@ -1,0 +1,170 @@
+"""What a status lookup tells the citizen: a typed answer and its plain-language text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from store.status import DeadlineClass, RecordStatus
+from store.vocabulary import ResultDelivery
+
+
+class LookupOutcome(StrEnum):
+    FOUND = "found"
+    NOT_FOUND = "not_found"
+    """Unknown code or wrong digits: deliberately the same answer for both."""
+    INVALID_CODE = "invalid_code"
+    INVALID_DIGITS = "invalid_digits"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAnswer:
+    """Everything a citizen may learn about a record, and nothing personal."""
+
+    code: str
+    procedure_code: str
+    status: RecordStatus
+    received_on: date
+    due_on: date | None
+    deadline: DeadlineClass | None
+    missing_documents: tuple[str, ...]
+    result_delivery: ResultDelivery | None
+    collect_at: str | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.deadline is DeadlineClass.OVERDUE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "procedure_code": self.procedure_code,
+            "status": self.status.value,
+            "status_label_vi": self.status.label_vi,
+            "status_label_en": self.status.label_en,
+            "status_explanation_vi": self.status.explanation_vi,
+            "received_on": self.received_on.isoformat(),
+            "due_on": self.due_on.isoformat() if self.due_on else None,
+            "deadline": self.deadline.value if self.deadline else None,
+            "deadline_label_vi": self.deadline.label_vi if self.deadline else None,
+            "overdue": self.overdue,
+            "missing_documents": list(self.missing_documents),
+            "result_delivery": self.result_delivery.value if self.result_delivery else None,
+            "collect_at": self.collect_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    """The outcome of one lookup, with the text to show in Vietnamese and English.
+
+    ``record`` is set only when ``outcome`` is FOUND; ``reason`` (a
+    :class:`~helpdesk.errors.RecordCodeDefect` reason key) only when it is INVALID_CODE.
+    """
+
+    outcome: LookupOutcome
+    message_vi: str
+    message_en: str
+    record: RecordAnswer | None = None
+    reason: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.outcome is LookupOutcome.FOUND
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome.value,
+            "message_vi": self.message_vi,
+            "message_en": self.message_en,
+            "record": self.record.to_dict() if self.record else None,
+            "reason": self.reason,
+        }
+
+
+def _d(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def found_text_vi(answer: RecordAnswer, hotline: str, hours: str) -> str:
+    """The answer to a successful lookup, in plain Vietnamese."""
+    status = answer.status
+    lines = [
+        f"Hồ sơ {answer.code} (thủ tục {answer.procedure_code}):",
+        f"- Trạng thái: {status.label_vi}. {status.explanation_vi}",
+        f"- Ngày tiếp nhận: {_d(answer.received_on)}.",
+    ]
+    if answer.due_on is not None:
+        due = f"- Ngày hẹn trả kết quả: {_d(answer.due_on)}"
+        lines.append(due + (f" ({answer.deadline.label_vi})." if answer.deadline else "."))
+    if status is RecordStatus.WAITING_SUPPLEMENT:
+        if answer.missing_documents:
+            lines.append("- Giấy tờ cần bổ sung:")
+            lines.extend(f"  + {doc}" for doc in answer.missing_documents)
+        else:
+            lines.append("- Hãy hỏi nơi nộp hồ sơ để biết cần bổ sung giấy tờ gì.")
+    if answer.result_delivery is not None or answer.collect_at:
+        how = answer.result_delivery.label_vi if answer.result_delivery else "nhận kết quả"
+        where = f" — {answer.collect_at}" if answer.collect_at else ""
+        lines.append(f"- Cách nhận kết quả: {how}{where}.")
+    if answer.overdue and status.is_open:
+        lines.append(
+            f"Hồ sơ đã quá ngày hẹn trả. Bạn có thể gọi tổng đài {hotline} ({hours}) "
+            "để được hỗ trợ."
+        )
+    return "\n".join(lines)
+
+
+def found_text_en(answer: RecordAnswer) -> str:
+    """The answer to a successful lookup, in English."""
+    parts = [
+        f"Record {answer.code} (procedure {answer.procedure_code}): {answer.status.label_en}.",
+        answer.status.explanation_en,
+        f"Received {answer.received_on.isoformat()}.",
+    ]
+    if answer.due_on is not None:
+        due = f"Due {answer.due_on.isoformat()}"
+        parts.append(due + (f" ({answer.deadline.label_en})." if answer.deadline else "."))
+    if answer.status is RecordStatus.WAITING_SUPPLEMENT and answer.missing_documents:
+        parts.append("Missing: " + "; ".join(answer.missing_documents) + ".")
+    if answer.result_delivery is not None:
+        where = f" ({answer.collect_at})" if answer.collect_at else ""
+        parts.append(f"Result delivery: {answer.result_delivery.label_en}{where}.")
+    return " ".join(parts)
+
+
+def not_found_texts(hotline: str) -> tuple[str, str]:
+    return (
+        "Không tìm thấy hồ sơ khớp với mã hồ sơ và 4 chữ số đã nhập. Bạn hãy kiểm tra lại mã "
+        "trên giấy tiếp nhận hồ sơ và 4 số cuối của số điện thoại hoặc số căn cước đã khai khi "
+        f"nộp hồ sơ. Nếu vẫn không được, hãy gọi tổng đài {hotline}.",
+        "No record matches this code and these 4 digits. Check the code on the receipt and the "
+        "last 4 digits of the phone or ID number given when applying.",
+    )
+
+
+def invalid_digits_texts() -> tuple[str, str]:
+    return (
+        "Để bảo vệ thông tin hồ sơ, bạn hãy nhập đúng 4 chữ số cuối của số điện thoại hoặc số "
+        "căn cước đã khai khi nộp hồ sơ.",
+        "Please give exactly 4 digits: the last 4 of the phone or ID number given when applying.",
+    )
+
+
+def invalid_code_texts(message_vi: str, message_en: str) -> tuple[str, str]:
+    return (
+        f"{message_vi} Mã hồ sơ in trên giấy tiếp nhận hồ sơ và hẹn trả kết quả.",
+        f"Invalid record code: {message_en}.",
+    )
+
+
+def refused_texts(retry_after_seconds: int, hotline: str) -> tuple[str, str]:
+    """What to say when :class:`~helpdesk.errors.LookupRefused` is raised."""
+    minutes = max(1, -(-retry_after_seconds // 60))
+    return (
+        "Bạn đã nhập sai quá nhiều lần nên việc tra cứu hồ sơ tạm khóa để bảo vệ thông tin. "
+        f"Hãy thử lại sau khoảng {minutes} phút, hoặc gọi tổng đài {hotline}.",
+        f"Too many failed attempts; lookups are locked. Try again in about {minutes} minutes.",
+    )

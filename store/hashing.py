@@ -1,0 +1,47 @@
+"""Keyed hashes: the only form in which the store keeps a second factor or a lookup key.
+
+Every hash is HMAC-SHA256 keyed with ``settings.secret_key``, with a purpose label so that a
+hash made for one use never equals one made for another. Without the key, a leaked database
+does not let anyone test the 10,000 possible last-4 digits of a record offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+_DUMMY = "0" * 64
+
+
+def _hmac(secret: str, purpose: str, *parts: str) -> str:
+    message = "\x1f".join((purpose, *parts)).encode("utf-8")
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def verification_hash(secret: str, code: str, digits: str) -> str:
+    """The stored form of a second factor: HMAC over the canonical code and 4 digits."""
+    return _hmac(secret, "record-verify-v1", code, digits)
+
+
+def key_hash(secret: str, kind: str, value: str) -> str:
+    """A rate-limiting key for a code or a conversation (``kind`` names which)."""
+    return _hmac(secret, f"lookup-key-v1:{kind}", value)
+
+
+def log_hash(secret: str, value: str) -> str:
+    """A short keyed hash, safe to write to logs in place of a record code."""
+    return _hmac(secret, "log-v1", value)[:12]
+
+
+def matches(candidate: str, stored: str | None) -> bool:
+    """Constant-time comparison; a missing hash is compared with a dummy and never matches."""
+    if stored is None:
+        hmac.compare_digest(candidate, _DUMMY)
+        return False
+    return hmac.compare_digest(candidate, stored)
+
+
+def last4(value: str) -> str | None:
+    """The last 4 digits of a phone or ID number (any punctuation ignored), or None."""
+    digits = "".join(c for c in value if c.isascii() and c.isdigit())
+    return digits[-4:] if len(digits) >= 4 else None

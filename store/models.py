@@ -1,0 +1,182 @@
+"""The tables of the record store. Created only by the migrations in ``store/migrations``.
+
+Nothing personal is stored: an applicant's phone and ID number appear only as keyed hashes of
+their last 4 digits, feedback carries no text, and handoff notes are cleaned of numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store.status import RecordStatus
+from store.vocabulary import Channel, ResultDelivery
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+RATINGS = ("up", "down", "1", "2", "3", "4", "5")
+HANDOFF_STATES = ("open", "closed")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+STATUS_VALUES = tuple(s.value for s in RecordStatus)
+CHANNEL_VALUES = tuple(c.value for c in Channel)
+DELIVERY_VALUES = tuple(d.value for d in ResultDelivery)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware in, timezone-aware (UTC) out, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the record store; pass an aware one")
+        value = value.astimezone(UTC)
+        # SQLite keeps no offset: store UTC wall time, which also sorts correctly as text.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JsonList = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Record(Base):
+    """One application (hồ sơ) as the one-stop system knows it."""
+
+    __tablename__ = "records"
+    __table_args__ = (
+        CheckConstraint(_in("status", STATUS_VALUES), name="status"),
+        CheckConstraint(_in("channel", CHANNEL_VALUES), name="channel"),
+        CheckConstraint(
+            "result_delivery IS NULL OR " + _in("result_delivery", DELIVERY_VALUES),
+            name="result_delivery",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    procedure_code: Mapped[str] = mapped_column(String(16), index=True)
+    receiving_commune: Mapped[str] = mapped_column(String(200))
+    receiving_unit_code: Mapped[str | None] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(24))
+    missing_documents: Mapped[list[str]] = mapped_column(JsonList)
+    result_delivery: Mapped[str | None] = mapped_column(String(8))
+    collect_at: Mapped[str | None] = mapped_column(Text)
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
+    id_hash: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    events: Mapped[list[RecordStatusEvent]] = relationship(
+        back_populates="record",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="RecordStatusEvent.at",
+    )
+
+
+class RecordStatusEvent(Base):
+    """One step in a record's history."""
+
+    __tablename__ = "record_status_events"
+    __table_args__ = (
+        CheckConstraint(_in("status", STATUS_VALUES), name="status"),
+        Index("ix_record_status_events_record_at", "record_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(Text)
+
+    record: Mapped[Record] = relationship(back_populates="events")
+
+
+class LookupFailure(Base):
+    """A failed lookup, keyed by a hash of the code or of the conversation.
+
+    Kept in the database so that every replica counts the same failures.
+    """
+
+    __tablename__ = "lookup_failures"
+    __table_args__ = (Index("ix_lookup_failures_key_at", "key_hash", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Feedback(Base):
+    """A rating of one answer: thumbs or 1–5. No text, nothing personal."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (CheckConstraint(_in("rating", RATINGS), name="rating"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    rating: Mapped[str] = mapped_column(String(8))
+    procedure_code: Mapped[str | None] = mapped_column(String(16))
+    message_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class HandoffNote(Base):
+    """A request for a human officer to follow up a conversation."""
+
+    __tablename__ = "handoff_notes"
+    __table_args__ = (
+        CheckConstraint(_in("status", HANDOFF_STATES), name="status"),
+        Index("ix_handoff_notes_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    topic: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,177 @@
+"""The action server over HTTP, with payloads shaped as Rasa 3.6 sends them."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from helpdesk.run import actions_service, launch, stop
+from helpdesk.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def action_server(knowledge_var: Path, real_knowledge, tmp_path_factory) -> Iterator[str]:
+    """A real action server process on 127.0.0.1, stopped by its process id."""
+    work = tmp_path_factory.mktemp("webhook")
+    settings = Settings(actions_url=f"http://127.0.0.1:{free_port()}", _env_file=None)  # type: ignore[call-arg]
+    env = dict(
+        os.environ,
+        HELPDESK_VAR_DIR=str(knowledge_var),
+        HELPDESK_INDEX_DIR=str(knowledge_var / "index"),
+        HELPDESK_DATABASE_URL=f"sqlite:///{work / 'helpdesk.db'}",
+    )
+    server = launch(actions_service(settings, env), 120, work / "actions.log")
+    try:
+        yield settings.actions_url
+    finally:
+        stop([server])
+
+
+def rasa_call(
+    action: str,
+    text: str,
+    *,
+    intent: str,
+    slots: dict | None = None,
+    entities: list | None = None,
+    sender: str = "web-abc123",
+) -> dict:
+    """The JSON body Rasa 3.6.21 POSTs to the action endpoint."""
+    parse = {
+        "intent": {"name": intent, "confidence": 0.97},
+        "entities": entities or [],
+        "text": text,
+        "message_id": "6d1c",
+        "metadata": {},
+        "intent_ranking": [{"name": intent, "confidence": 0.97}],
+    }
+    return {
+        "next_action": action,
+        "sender_id": sender,
+        "tracker": {
+            "sender_id": sender,
+            "slots": {"language": "vi", "procedure": None, "topic": None, **(slots or {})},
+            "latest_message": parse,
+            "latest_event_time": 1764000000.0,
+            "followup_action": None,
+            "paused": False,
+            "events": [
+                {"event": "action", "timestamp": 1764000000.0, "name": "action_session_start"},
+                {"event": "session_started", "timestamp": 1764000000.0},
+                {"event": "action", "timestamp": 1764000000.0, "name": "action_listen"},
+                {
+                    "event": "user",
+                    "timestamp": 1764000001.0,
+                    "text": text,
+                    "parse_data": parse,
+                    "input_channel": "rest",
+                },
+            ],
+            "latest_input_channel": "rest",
+            "active_loop": {},
+            "latest_action": {"action_name": "action_listen"},
+            "latest_action_name": "action_listen",
+        },
+        "domain": {
+            "version": "3.1",
+            "intents": [intent],
+            "entities": [],
+            "slots": {},
+            "responses": {},
+            "actions": [action],
+            "forms": {},
+        },
+        "version": "3.6.21",
+    }
+
+
+def test_lists_every_action(action_server: str) -> None:
+    listed = httpx.get(f"{action_server}/actions").json()
+    names = {a["name"] if isinstance(a, dict) else a for a in listed}
+    assert {
+        "action_answer_documents",
+        "action_answer_fee",
+        "action_answer_time",
+        "action_answer_where",
+        "action_answer_online",
+        "action_answer_procedure",
+        "action_choose_procedure",
+        "action_check_record_status",
+        "validate_record_status_form",
+        "validate_office_form",
+        "action_find_office",
+        "action_handoff",
+        "action_feedback",
+        "action_set_language",
+        "action_fallback_search",
+    } <= names
+
+
+def test_fee_question_over_the_webhook(action_server: str) -> None:
+    body = rasa_call(
+        "action_answer_fee",
+        "chứng thực bản sao 5 trang bao nhiêu tiền",
+        intent="ask_fee",
+        entities=[{"entity": "page_count", "value": "5", "start": 20, "end": 21}],
+    )
+    response = httpx.post(f"{action_server}/webhook", json=body, timeout=30)
+    assert response.status_code == 200
+    data = response.json()
+    assert "tổng cộng 7.000 đồng" in data["responses"][0]["text"]
+    assert {"event": "slot", "timestamp": None, "name": "procedure", "value": "2.000815"} in data[
+        "events"
+    ]
+
+
+def test_follow_up_over_the_webhook_in_english(action_server: str) -> None:
+    body = rasa_call(
+        "action_answer_where",
+        "and where do I go?",
+        intent="ask_where",
+        slots={"language": "en", "procedure": "1.014064"},
+    )
+    data = httpx.post(f"{action_server}/webhook", json=body, timeout=30).json()
+    assert data["responses"][0]["text"].startswith("Where to apply:")
+    assert "procedure 1.014064" in data["responses"][0]["text"]
+
+
+def test_form_validation_over_the_webhook(action_server: str) -> None:
+    body = rasa_call(
+        "validate_record_status_form",
+        "000.00.12.h12 250701 0001",
+        intent="give_record_code",
+        slots={"requested_slot": "record_code", "record_code": "000.00.12.h12 250701 0001"},
+    )
+    body["tracker"]["active_loop"] = {"name": "record_status_form"}
+    # Rasa appends the slot candidates extracted by the form after the user's message
+    body["tracker"]["events"].append(
+        {
+            "event": "slot",
+            "timestamp": 1764000001.5,
+            "name": "record_code",
+            "value": "000.00.12.h12 250701 0001",
+        }
+    )
+    body["domain"]["forms"] = {
+        "record_status_form": {"required_slots": ["record_code", "verification"]}
+    }
+    body["domain"]["slots"] = {"record_code": {"type": "text"}, "verification": {"type": "text"}}
+    data = httpx.post(f"{action_server}/webhook", json=body, timeout=30).json()
+    slots = {e["name"]: e["value"] for e in data["events"] if e["event"] == "slot"}
+    assert slots["record_code"] == "000.00.12.H12-250701-0001"
+
+
+def test_unknown_action_is_a_404(action_server: str) -> None:
+    body = rasa_call("action_does_not_exist", "hi", intent="greet")
+    assert httpx.post(f"{action_server}/webhook", json=body, timeout=30).status_code == 404

@@ -1,0 +1,135 @@
+"""The relay shared by the gateway and the Telegram bot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from connectors.errors import BotUnavailable
+from connectors.locks import KeyedLocks
+from connectors.rasa_client import BotMessage, Button, Link, RasaClient, parse_message
+
+
+def test_parse_message_keeps_text_buttons_image_and_links() -> None:
+    raw = {
+        "recipient_id": "web-12345678",
+        "text": "Chọn một:",
+        "buttons": [
+            {"title": "Có", "payload": "/affirm"},
+            {"title": "Thiếu payload"},
+            "not a button",
+        ],
+        "image": "https://dichvucong.gov.vn/a.png",
+        "custom": {
+            "links": [
+                {"title": "Nguồn", "url": "https://dichvucong.gov.vn/p/1"},
+                {"url": "https://camau.gov.vn"},
+                {"title": "no url"},
+            ],
+            "other": 1,
+        },
+    }
+    assert parse_message(raw) == BotMessage(
+        text="Chọn một:",
+        buttons=[Button(title="Có", payload="/affirm")],
+        image="https://dichvucong.gov.vn/a.png",
+        links=[
+            Link(title="Nguồn", url="https://dichvucong.gov.vn/p/1"),
+            Link(title="https://camau.gov.vn", url="https://camau.gov.vn"),
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    "raw", [None, "text", [], {"recipient_id": "x"}, {"text": ""}, {"custom": {"unknown": True}}]
+)
+def test_parse_message_drops_what_cannot_be_shown(raw: object) -> None:
+    assert parse_message(raw) is None
+
+
+async def test_send_posts_to_the_rest_channel() -> None:
+    seen: list[tuple[str, dict[str, str]]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((str(request.url), json.loads(request.content)))
+        return httpx.Response(
+            200,
+            json=[
+                {"recipient_id": "web-12345678", "text": "Chào bạn"},
+                {"recipient_id": "web-12345678"},
+            ],
+        )
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        rasa = RasaClient(http, "http://rasa:5005/", secret="k")
+        answers = await rasa.send("web-12345678", "xin chào")
+    assert answers == [BotMessage(text="Chào bạn")]
+    assert seen == [
+        (
+            "http://rasa:5005/webhooks/rest/webhook",
+            {"sender": "web-12345678", "message": "xin chào"},
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (httpx.ConnectError("refused"), "unreachable"),
+        (httpx.ConnectTimeout("slow"), "timeout"),
+        (httpx.Response(502), "status 502"),
+        (httpx.Response(200, content=b"<html>"), "invalid answer"),
+        (httpx.Response(200, json={"a": 1}), "invalid answer"),
+    ],
+)
+async def test_failures_raise_bot_unavailable(answer: object, reason: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if isinstance(answer, Exception):
+            raise answer
+        assert isinstance(answer, httpx.Response)
+        return answer
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        with pytest.raises(BotUnavailable, match=reason):
+            await RasaClient(http, "http://rasa", secret="k").send("web-12345678", "hi")
+
+
+async def test_turns_of_one_conversation_never_overlap() -> None:
+    active: dict[str, int] = {}
+    overlaps: list[str] = []
+    order: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        sender = body["sender"]
+        active[sender] = active.get(sender, 0) + 1
+        if active[sender] > 1:
+            overlaps.append(sender)
+        order.append(body["message"])
+        await asyncio.sleep(0.02)
+        active[sender] -= 1
+        return httpx.Response(200, json=[])
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        rasa = RasaClient(http, "http://rasa", secret="k")
+        await asyncio.gather(
+            *(rasa.send("web-aaaaaaaa", f"a{n}") for n in range(5)),
+            *(rasa.send("web-bbbbbbbb", f"b{n}") for n in range(5)),
+        )
+        assert len(rasa._locks) == 0  # locks are dropped once nobody needs them
+    assert overlaps == []
+    assert [m for m in order if m.startswith("a")] == [f"a{n}" for n in range(5)]
+    assert [m for m in order if m.startswith("b")] == [f"b{n}" for n in range(5)]
+
+
+async def test_keyed_locks_release_on_error() -> None:
+    locks = KeyedLocks()
+    with pytest.raises(RuntimeError):
+        async with locks.hold("k"):
+            raise RuntimeError("boom")
+    assert len(locks) == 0
+    async with locks.hold("k"):
+        assert len(locks) == 1

@@ -1,0 +1,98 @@
+from datetime import date, datetime
+
+import pytest
+
+from knowledge.answers import render
+from knowledge.fees import page_fee
+from knowledge.model import Fee, ProcessingTime
+from knowledge.workdays import expected_date, is_working_day
+from tests.factories import make_procedure, small_catalogue
+
+COPY_FEE = Fee.model_validate(
+    {
+        "name": "Phí chứng thực bản sao",
+        "unit": "per_page",
+        "page_tiers": [{"from_page": 1, "amount": 2000}, {"from_page": 3, "amount": 1000}],
+        "cap": 200000,
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("pages", "copies", "total"),
+    [(1, 1, 2000), (2, 1, 4000), (3, 1, 5000), (12, 1, 14000), (12, 3, 42000), (500, 1, 200000)],
+)
+def test_certified_copy_fee(pages: int, copies: int, total: int) -> None:
+    assert page_fee(COPY_FEE, pages, copies) == total
+
+
+def test_vietnamese_holidays_are_not_working_days() -> None:
+    assert not is_working_day(date(2026, 9, 2))  # National Day
+    assert not is_working_day(date(2026, 2, 17))  # Tết Nguyên Đán 2026 (lunar new year)
+    assert not is_working_day(date(2026, 11, 28))  # a Saturday
+    assert not is_working_day(date(2026, 11, 24))  # Vietnam Cultural Day, from 2026
+    assert is_working_day(date(2026, 11, 25))
+
+
+def test_same_day_cut_off() -> None:
+    same_day = ProcessingTime(unit="same_day", cutoff_hour=15)
+    assert expected_date(same_day, datetime(2026, 11, 25, 9)) == date(2026, 11, 25)
+    assert expected_date(same_day, datetime(2026, 11, 25, 15, 30)) == date(2026, 11, 26)
+    assert expected_date(same_day, datetime(2026, 11, 24, 9)) == date(2026, 11, 25)  # holiday
+    assert expected_date(same_day, datetime(2026, 11, 27, 16)) == date(2026, 11, 30)  # Fri→Mon
+
+
+def test_working_days_skip_weekends_and_tet() -> None:
+    three = ProcessingTime(unit="working_days", value=3)
+    assert expected_date(three, datetime(2026, 11, 25, 9)) == date(2026, 11, 30)
+    assert expected_date(three, datetime(2026, 11, 27, 9)) == date(2026, 12, 2)
+    # received just before Tết 2026: the whole holiday is skipped
+    due = expected_date(three, datetime(2026, 2, 13, 9))
+    assert due > date(2026, 2, 22) and is_working_day(due)
+
+
+def test_fee_answer_computes_pages_and_cites_source() -> None:
+    procedure = small_catalogue().get("2.000003")
+    text = render("fee", procedure, "vi", pages=12)
+    assert "2.000 đồng/trang" in text and "tối đa 200.000 đồng" in text
+    assert "tổng cộng 14.000 đồng" in text
+    assert "Nguồn: thủ tục 2.000003" in text and procedure.source_url in text
+
+
+def test_province_fee_without_figure_says_so() -> None:
+    procedure = small_catalogue().get("1.000005")
+    vi = render("fee", procedure, "vi", province_name="tỉnh Cà Mau")
+    assert "Hội đồng nhân dân tỉnh Cà Mau" in vi and "chưa có mức cụ thể" in vi
+    en = render("fee", procedure, "en")
+    assert "People's Council" in en and "no figure" in en
+    assert not any(ch.isdigit() for ch in vi.split("Nguồn")[0])  # no invented figure
+
+
+def test_channel_fees_are_labelled() -> None:
+    text = render("fee", small_catalogue().get("1.000004"), "vi")
+    assert "20.000 đồng mỗi lần (khi nộp trực tiếp)" in text
+    assert "10.000 đồng mỗi lần (khi nộp trực tuyến)" in text
+
+
+def test_documents_checklist_separates_hand_in_show_and_optional() -> None:
+    procedure = make_procedure(
+        documents=[
+            {"name": "Tờ khai", "form_code": "CT01"},
+            {"name": "Thẻ căn cước", "action": "xuat_trinh"},
+            {"name": "Giấy ủy quyền", "required": False, "condition": "Khi nhờ người khác."},
+        ]
+    )
+    text = render("documents", procedure, "vi")
+    assert "Giấy tờ phải nộp:\n☐ Tờ khai — 1 bản chính (mẫu CT01)" in text
+    assert "Mang theo để xuất trình:\n☐ Thẻ căn cước" in text
+    assert "Chỉ cần trong một số trường hợp:" in text and "Khi nhờ người khác." in text
+
+
+def test_time_answer_gives_expected_date() -> None:
+    text = render("time", small_catalogue().get("1.000002"), "en", now=datetime(2026, 11, 27, 9))
+    assert "1 working days" in text and "30 Nov 2026" in text
+
+
+def test_unverified_records_warn() -> None:
+    text = render("where", make_procedure(verified=False), "vi")
+    assert "chưa được xác minh" in text
