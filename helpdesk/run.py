@@ -27,6 +27,7 @@ import yaml
 from helpdesk.settings import PROJECT_ROOT, Settings, get_settings
 
 RASA = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = RASA.parent / "python"
 VENV_BIN = Path(sys.executable).parent
 MODEL_NAME = "helpdesk"
 
@@ -149,8 +150,10 @@ def actions_service(settings: Settings, env: dict[str, str] | None = None) -> Se
 
 
 def rasa_service(model: Path, endpoints: Path, rasa_url: str) -> Service:
+    # bot.server is Rasa's own command line with the action-response check compiled once
     command = [
-        str(RASA), "run", "--enable-api", "--model", str(model), "--endpoints", str(endpoints),
+        str(RASA_PYTHON), "-m", "bot.server", "run", "--enable-api",
+        "--model", str(model), "--endpoints", str(endpoints),
         "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1",
         "--port", _port(rasa_url),
     ]  # fmt: skip

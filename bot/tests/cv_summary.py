@@ -2,8 +2,8 @@
 
 Prints the intent macro-F1 (the mean over intents, so small intents weigh as much as big
 ones), the weighted F1, the weakest intents, and the F1 of each entity found by the
-RegexEntityExtractor. Exit status 1 when the intent macro-F1 or the record_code F1 is below
-its target.
+LookupRegexEntityExtractor (Rasa's RegexEntityExtractor, see bot/components/lookup.py).
+Exit status 1 when the intent macro-F1 or the record_code F1 is below its target.
 
     python bot/tests/cv_summary.py var/rasa-results/nlu-cv [--min-intent-f1 0.90]
 """
@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+EXTRACTOR = "LookupRegexEntityExtractor"
 SUMMARY_KEYS = {"accuracy", "macro avg", "weighted avg", "micro avg"}
 
 
@@ -33,11 +34,9 @@ def main() -> int:
     weakest = sorted(per_intent.items(), key=lambda kv: kv[1]["f1-score"])[:6]
     print("  weakest: " + ", ".join(f"{k} {v['f1-score']:.3f}" for k, v in weakest))
 
-    entities = json.loads(
-        (args.results / "RegexEntityExtractor_report.json").read_text(encoding="utf-8")
-    )
+    entities = json.loads((args.results / f"{EXTRACTOR}_report.json").read_text(encoding="utf-8"))
     record_code = entities.get("record_code", {}).get("f1-score", 0.0)
-    print("entities (RegexEntityExtractor):")
+    print(f"entities ({EXTRACTOR}):")
     for name, report in sorted(entities.items()):
         if name not in SUMMARY_KEYS and isinstance(report, dict):
             print(f"  {name}: F1 {report['f1-score']:.3f} (support {report['support']})")

@@ -47,3 +47,9 @@ def test_story_messages_are_understood() -> None:
     result = _run("bot/tests/check_story_nlu.py", "--model", str(MODEL))
     sys.stdout.write(result.stdout)
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+
+
+def test_compiled_action_response_check_agrees_with_jsonschema() -> None:
+    result = _run("bot/tests/check_server.py")
+    sys.stdout.write(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
