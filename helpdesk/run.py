@@ -239,6 +239,10 @@ def start_all(settings: Settings, timeout: float = 180) -> list[Service]:
     return started
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def register_bot_train(bot_app: typer.Typer) -> None:
     """Add ``bot train`` to the ``bot`` group of the CLI."""
 
@@ -265,6 +269,10 @@ def register_run(app: typer.Typer) -> None:
     ) -> None:
         """Start the assistant: actions (5055), Rasa (5005), gateway (8000). Ctrl-C stops."""
         settings = get_settings()
+        # Ctrl-C, and SIGTERM from a service manager, both stop everything cleanly (a shell
+        # may start this with SIGINT ignored: restore Python's handler)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _interrupt)
         train_if_changed(settings, force=retrain)
         services = start_all(settings)
         url = f"http://{settings.http_host}:{settings.http_port}"
