@@ -9,6 +9,7 @@ replays the bot's script (8 messages for ours, 6 for the stock bot) and starts a
 conversation after each pass.
 
 Usage: python bench/rasa_latency.py [--messages 200] [--out docs/bench/rasa.json]
+       [--memory-tracker]   (ours with Rasa's in-memory tracker store, for comparison)
 """
 
 from __future__ import annotations
@@ -116,12 +117,29 @@ async def load(
     }
 
 
-def measure(url: str, texts: list[str], messages: int, tag: str) -> dict[str, object]:
-    return {
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    url: str, texts: list[str], messages: int, tag: str, processes: dict[str, int]
+) -> dict[str, object]:
+    """Latency at 1 and 10 conversations, throughput at 32, CPU per message at 32."""
+    result: dict[str, object] = {
         "one": asyncio.run(load(url, texts, 1, messages, tag)),
         "ten": asyncio.run(load(url, texts, 10, max(1, messages // 10), tag)),
-        "saturation": asyncio.run(load(url, texts, 32, max(1, messages // 16), tag)),
     }
+    before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+    saturation = asyncio.run(load(url, texts, 32, max(1, messages // 16), tag))
+    sent = saturation["messages"] + len(texts)  # the load's warm-up pass counts too
+    result["saturation"] = saturation
+    result["cpu_ms_per_message_at_saturation"] = {
+        name: round((cpu_seconds(pid) - before[name]) / sent * 1000, 1)
+        for name, pid in processes.items()
+    }
+    return result
 
 
 def free_port() -> int:
@@ -148,7 +166,8 @@ def bench_stock(messages: int) -> dict[str, object]:
     command = [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port)]
     rasa = launch(Service("stock rasa", command, f"http://127.0.0.1:{port}/status", env, folder))
     try:
-        result = measure(f"http://127.0.0.1:{port}/webhooks/rest/webhook", STOCK, messages, "stock")
+        url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+        result = measure(url, STOCK, messages, "stock", {"rasa": rasa.process.pid})  # type: ignore[union-attr]
         result["rss_mb"] = {"rasa": rss_mb(rasa.process.pid)}  # type: ignore[union-attr]
         result["init_and_train_s"] = round(init_s, 1)
         return result
@@ -156,7 +175,7 @@ def bench_stock(messages: int) -> dict[str, object]:
         stop([rasa])
 
 
-def bench_ours(messages: int) -> dict[str, object]:
+def bench_ours(messages: int, memory_tracker: bool = False) -> dict[str, object]:
     var = Path(tempfile.mkdtemp(prefix="rasa-ours-"))
     rasa_url = f"http://127.0.0.1:{free_port()}"
     settings = Settings(
@@ -166,12 +185,16 @@ def bench_ours(messages: int) -> dict[str, object]:
     )
     train_if_changed(settings)
     endpoints = render_endpoints(settings.model_copy(update={"var_dir": var}))
+    if memory_tracker:  # for comparison only: conversations are then lost on a restart
+        endpoints.write_text(f"action_endpoint:\n  url: {settings.actions_url}/webhook\n")
     env = dict(os.environ, HELPDESK_DATABASE_URL=settings.database_url)
     actions = launch(actions_service(settings, env))
     try:
         rasa = launch(rasa_service(model_path(settings), endpoints, rasa_url), 300)
         try:
-            result = measure(f"{rasa_url}/webhooks/rest/webhook", OURS, messages, "ours")
+            pids = {"rasa": rasa.process.pid, "actions": actions.process.pid}  # type: ignore[union-attr]
+            result = measure(f"{rasa_url}/webhooks/rest/webhook", OURS, messages, "ours", pids)
+            result["tracker_store"] = "memory" if memory_tracker else "sql (sqlite)"
             result["rss_mb"] = {
                 "rasa": rss_mb(rasa.process.pid),  # type: ignore[union-attr]
                 "actions": rss_mb(actions.process.pid),  # type: ignore[union-attr]
@@ -187,8 +210,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench" / "rasa.json")
+    parser.add_argument(
+        "--memory-tracker",
+        action="store_true",
+        help="run ours with Rasa's in-memory tracker store (to see what persistence costs)",
+    )
     args = parser.parse_args()
-    results = {"stock": bench_stock(args.messages), "ours": bench_ours(args.messages)}
+    results = {
+        "stock": bench_stock(args.messages),
+        "ours": bench_ours(args.messages, args.memory_tracker),
+    }
     stock, ours = results["stock"], results["ours"]
     results["ratios"] = {
         "p95_one_conversation": round(ours["one"]["p95_ms"] / stock["one"]["p95_ms"], 2),  # type: ignore[index]
