@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from helpdesk.run import (  # noqa: E402
     Service,
     actions_service,
+    free_port,
     launch,
     model_path,
     rasa_env,
@@ -140,14 +141,6 @@ def measure(
         for name, pid in processes.items()
     }
     return result
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def bench_stock(messages: int) -> dict[str, object]:

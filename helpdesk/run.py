@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -132,6 +133,13 @@ class Service:
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: Path = PROJECT_ROOT
     process: subprocess.Popen[bytes] | None = None
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for tests and benchmarks)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _port(url: str) -> str:

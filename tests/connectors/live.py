@@ -11,7 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.connectors.servers import background_process, free_port
+from helpdesk.run import free_port
+from tests.connectors.servers import background_process
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking"]

@@ -19,13 +19,6 @@ from starlette.types import ASGIApp
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def serve_in_thread(app: ASGIApp) -> Iterator[str]:
     """Serve ``app`` on a free 127.0.0.1 port in a thread; yields its base URL."""

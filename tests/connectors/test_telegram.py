@@ -26,11 +26,12 @@ from connectors.telegram.channel import (
 from connectors.telegram.cli import telegram_app
 from connectors.telegram.format import KEY_PREFIX, MESSAGE_LIMIT
 from connectors.web.app import create_app
+from helpdesk.run import free_port
 from helpdesk.settings import Settings, get_settings
 from tests.connectors.conftest import make_settings
 from tests.connectors.fake_rasa import LONG_TEXT, RECORD, FakeRasa
 from tests.connectors.fake_telegram import FakeBotApi, callback_update, text_update
-from tests.connectors.servers import free_port, serve_in_thread
+from tests.connectors.servers import serve_in_thread
 
 TOKEN = "123456:TEST-not-a-real-token"
 SECRET = "webhook-Secret_0123456789"

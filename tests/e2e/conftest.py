@@ -7,7 +7,6 @@ changed. Both servers are started by the fixture and stopped by their process id
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import pytest
 from helpdesk.run import (
     RASA,
     actions_service,
+    free_port,
     launch,
     model_path,
     rasa_service,
@@ -27,12 +27,6 @@ from helpdesk.run import (
     train_if_changed,
 )
 from helpdesk.settings import PROJECT_ROOT, Settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

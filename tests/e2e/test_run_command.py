@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,16 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpdesk.run import RASA, model_path, train_if_changed
+from helpdesk.run import RASA, free_port, model_path, train_if_changed
 from helpdesk.settings import PROJECT_ROOT, Settings
 
 HELPDESK = Path(sys.executable).parent / "helpdesk"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _listening(port: int) -> bool:
