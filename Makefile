@@ -54,7 +54,7 @@ format: $(VENV)/.installed ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: setup bot-train ## Run the benchmarks (figures go to docs/benchmarks.md; ~2 h in all)
+bench: setup index bot-train ## Run the benchmarks (figures go to docs/benchmarks.md; ~2 h in all)
 	$(PY) bench/retrieval.py
 	$(PY) bench/rasa_latency.py
 	$(MAKE) bot-cv

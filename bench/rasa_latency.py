@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import httpx
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -88,6 +89,8 @@ async def conversation(
         response = await client.post(url, json={"sender": conversation_id, "message": message})
         response.raise_for_status()
         out.append((time.perf_counter() - started) * 1000)
+        if not response.json():  # a failed custom action answers nothing: not a valid run
+            raise RuntimeError(f"no answer to {message!r} in conversation {conversation_id}")
 
 
 async def load(
@@ -179,7 +182,9 @@ def bench_ours(messages: int, memory_tracker: bool = False) -> dict[str, object]
     train_if_changed(settings)
     endpoints = render_endpoints(settings.model_copy(update={"var_dir": var}))
     if memory_tracker:  # for comparison only: conversations are then lost on a restart
-        endpoints.write_text(f"action_endpoint:\n  url: {settings.actions_url}/webhook\n")
+        config = yaml.safe_load(endpoints.read_text())
+        del config["tracker_store"]
+        endpoints.write_text(yaml.safe_dump(config))
     env = dict(os.environ, HELPDESK_DATABASE_URL=settings.database_url)
     actions = launch(actions_service(settings, env))
     try:

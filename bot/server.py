@@ -46,9 +46,59 @@ def compile_action_response_check() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 
+def flat_model_calls() -> None:
+    """Call each model's compiled prediction graph with its inputs already flat.
+
+    Rasa 3.6 calls a ``tf.function`` with an input signature for every prediction (DIET once
+    per message, TED once per predicted action). TensorFlow 2.12 then matches the Python
+    arguments against the signature again on each call ("canonicalising" every one of the
+    8-17 arrays): under ``bench/rasa_latency.py`` that was about 13 % of the Rasa process's
+    CPU time (``py-spy``). Here the first call goes through Rasa unchanged (it traces the
+    graph); afterwards the same concrete graph is called with the arrays converted to the
+    signature's dtypes, after a shape check against the signature. Any mismatch falls back
+    to Rasa's own call, so the outputs are the very same graph's outputs.
+    """
+    import tensorflow as tf
+    from keras.utils import tf_utils
+    from rasa.shared.constants import DIAGNOSTIC_DATA
+    from rasa.utils.tensorflow.models import RasaModel
+
+    original = RasaModel._rasa_predict
+
+    def _rasa_predict(self: RasaModel, batch_in: Any) -> Any:
+        step = self._tf_predict_step
+        if self._run_eagerly or step is None or not self.prepared_for_prediction:
+            return original(self, batch_in)
+        compiled = self.__dict__.get("_flat_call")
+        if compiled is None:
+            concrete = step.get_concrete_function()
+            specs = tf.nest.flatten(concrete.structured_input_signature[0])
+            compiled = self.__dict__["_flat_call"] = (concrete, specs)
+        concrete, specs = compiled
+        arrays = tf.nest.flatten(batch_in)
+        if len(arrays) != len(specs):
+            return original(self, batch_in)
+        tensors = [
+            tf.convert_to_tensor(a, dtype=spec.dtype) for a, spec in zip(arrays, specs, strict=True)
+        ]
+        if not all(
+            spec.shape.is_compatible_with(t.shape) for t, spec in zip(tensors, specs, strict=True)
+        ):
+            return original(self, batch_in)
+        outputs = tf_utils.sync_to_numpy_or_python_type(
+            concrete._call_flat(tensors, concrete.captured_inputs)
+        )
+        if DIAGNOSTIC_DATA in outputs:
+            outputs[DIAGNOSTIC_DATA] = self._empty_lists_to_none_in_dict(outputs[DIAGNOSTIC_DATA])
+        return outputs
+
+    RasaModel._rasa_predict = _rasa_predict  # type: ignore[method-assign]
+
+
 def main() -> None:
-    """Run Rasa's command line with the compiled check."""
+    """Run Rasa's command line with the compiled check and flat model calls."""
     compile_action_response_check()
+    flat_model_calls()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -88,12 +88,16 @@ def train_if_changed(settings: Settings, force: bool = False) -> bool:
     return True
 
 
+TRACKER_STORE = "bot.tracker_store.CachedSQLTrackerStore"
+
+
 def tracker_store(settings: Settings) -> dict[str, object]:
-    """Rasa's SQL tracker store: SQLite beside our database, or the same PostgreSQL server."""
+    """Rasa's SQL tracker store (rows as Rasa writes them, recent conversations kept in
+    memory): SQLite beside our database, or the same PostgreSQL server."""
     url = urlsplit(settings.database_url.replace("+psycopg", "").replace("+psycopg2", ""))
     if url.scheme.startswith("postgres"):
         return {
-            "type": "SQL",
+            "type": TRACKER_STORE,
             "dialect": "postgresql",
             "url": url.hostname or "127.0.0.1",
             "port": url.port or 5432,
@@ -101,13 +105,21 @@ def tracker_store(settings: Settings) -> dict[str, object]:
             "password": url.password or "",
             "db": url.path.lstrip("/") or "postgres",
         }
-    return {"type": "SQL", "dialect": "sqlite", "db": str(settings.var_dir / "rasa-tracker.db")}
+    return {
+        "type": TRACKER_STORE,
+        "dialect": "sqlite",
+        "db": str(settings.var_dir / "rasa-tracker.db"),
+    }
 
 
 def render_endpoints(settings: Settings) -> Path:
     """Write Rasa's endpoints.yml for these settings (action server, stores)."""
     endpoints: dict[str, object] = {
-        "action_endpoint": {"url": f"{settings.actions_url}/webhook"},
+        # the domain goes only to the actions marked send_domain in bot/domain.yml
+        "action_endpoint": {
+            "url": f"{settings.actions_url}/webhook",
+            "enable_selective_domain": True,
+        },
         "tracker_store": tracker_store(settings),
     }
     if settings.redis_url:

@@ -55,6 +55,9 @@ class EmbeddingCache:
         self._db.close()
 
 
+CHUNK = 2048
+
+
 def embed_passages_cached(
     embedder: Embedder, texts: list[str], cache: EmbeddingCache | None
 ) -> tuple[Vectors, int]:
@@ -64,10 +67,12 @@ def embed_passages_cached(
     keys = [text_key(t) for t in texts]
     known = cache.get_many(embedder.model_id, list(set(keys))) if cache else {}
     missing = list(dict.fromkeys(k for k in keys if k not in known))
-    if missing:
-        first_text = {k: t for k, t in zip(keys, texts, strict=True)}
-        fresh = embedder.embed_passages([first_text[k] for k in missing])
-        new = dict(zip(missing, fresh, strict=True))
+    first_text = {k: t for k, t in zip(keys, texts, strict=True)}
+    # stored chunk by chunk: an interrupted large build keeps what it has embedded
+    for start in range(0, len(missing), CHUNK):
+        chunk = missing[start : start + CHUNK]
+        fresh = embedder.embed_passages([first_text[k] for k in chunk])
+        new = dict(zip(chunk, fresh, strict=True))
         if cache:
             cache.put_many(embedder.model_id, new)
         known.update(new)

@@ -165,6 +165,49 @@ def test_form_validation_over_the_webhook(action_server: str) -> None:
     assert slots["record_code"] == "000.00.12.H12-250701-0001"
 
 
+def test_answer_without_domain_as_rasa_sends_with_selective_domain(action_server: str) -> None:
+    body = rasa_call(
+        "action_answer_fee", "lệ phí bao nhiêu", intent="ask_fee", slots={"procedure": "1.001193"}
+    )
+    del body["domain"]
+    response = httpx.post(f"{action_server}/webhook", json=body, timeout=30)
+    assert response.status_code == 200
+    assert "1.001193" in response.json()["responses"][0]["text"]
+
+
+def test_actions_that_read_the_domain_are_sent_it(tmp_path: Path) -> None:
+    """Every form validation (rasa-sdk reads the form's slots from the domain) is marked
+    send_domain in bot/domain.yml, and the endpoints enable the selective domain."""
+    import importlib
+    import pkgutil
+
+    import yaml
+    from rasa_sdk import FormValidationAction
+
+    import actions
+    from helpdesk.run import render_endpoints
+
+    for module in pkgutil.iter_modules(actions.__path__):
+        importlib.import_module(f"actions.{module.name}")
+    validations = {cls().name() for cls in FormValidationAction.__subclasses__()}
+    assert len(validations) == 2
+    root = Path(__file__).resolve().parents[2]
+    domain = yaml.safe_load((root / "bot" / "domain.yml").read_text())
+    marked = {
+        name
+        for entry in domain["actions"]
+        if isinstance(entry, dict)
+        for name, options in entry.items()
+        if options.get("send_domain")
+    }
+    assert marked == validations
+    for endpoints in (
+        yaml.safe_load((root / "bot" / "endpoints.yml").read_text()),
+        yaml.safe_load(render_endpoints(Settings(var_dir=tmp_path, _env_file=None)).read_text()),  # type: ignore[call-arg]
+    ):
+        assert endpoints["action_endpoint"]["enable_selective_domain"] is True
+
+
 def test_unknown_action_is_a_404(action_server: str) -> None:
     body = rasa_call("action_does_not_exist", "hi", intent="greet")
     assert httpx.post(f"{action_server}/webhook", json=body, timeout=30).status_code == 404
