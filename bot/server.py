@@ -1,4 +1,7 @@
-"""Rasa's own command line (``rasa run ...``), with the action-response check compiled once.
+"""Rasa's own command line (``rasa run ...``), with two serving costs removed.
+
+Both are pinned-version behaviour (Rasa 3.6.21, jsonschema 4.17, TensorFlow 2.12); re-check
+them, and ``bot/tests/check_server.py`` / ``bot/tests/check_flat_calls.py``, on an upgrade.
 
 Rasa 3.6 checks every response of the action server against a JSON schema with
 ``jsonschema.validate(result, schema)``. With the pinned jsonschema 4.17 that call first
@@ -7,7 +10,7 @@ with py-spy under load, that was about 30 % of the Rasa process's CPU time in th
 assistant, where nearly every answer calls the action server. Here the schema is checked
 once at start-up and one validator is reused; each response is still validated, and the
 error raised for a bad response is the same one (``best_match`` of the validator's
-errors) with Rasa's own explanation appended.
+errors) with Rasa's own explanation appended. The second is ``flat_model_calls`` below.
 
     PYTHONPATH=. .venv-rasa/bin/python -m bot.server run --enable-api ...
 
