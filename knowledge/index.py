@@ -26,7 +26,7 @@ from knowledge.embed import Embedder
 from knowledge.lexical import LexicalIndex
 from knowledge.texts import dense_texts, lexical_text
 
-FORMAT = 2
+FORMAT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +74,14 @@ def build_index(
     procedures = list(catalogue)
     docs = [DocInfo(p.code, p.name, p.name_en) for p in procedures]
     lexical = LexicalIndex.build([lexical_text(p) for p in procedures])
-    texts: list[str] = []
-    owners: list[int] = []
+    # one vector per distinct text, owned by every procedure that has the text
+    owners: dict[str, list[int]] = {}
     for position, procedure in enumerate(procedures):
         for text in dense_texts(procedure):
-            texts.append(text)
-            owners.append(position)
+            owners.setdefault(text, []).append(position)
+    texts = list(owners)
     vectors, fresh = embed_passages_cached(embedder, texts, cache)
-    dense = DenseIndex.build(vectors, owners, len(docs))
+    dense = DenseIndex.build(vectors, list(owners.values()), len(docs))
     meta = IndexMeta(
         model_id=embedder.model_id,
         dim=embedder.dim,

@@ -12,6 +12,7 @@ from helpdesk.settings import Settings
 from knowledge.cache import EmbeddingCache
 from knowledge.calibrate import calibrate
 from knowledge.catalogue import Catalogue, load_catalogue
+from knowledge.dense import set_search_threads
 from knowledge.embed import Embedder, make_embedder
 from knowledge.index import KnowledgeIndex, build_index, find_index, load_index, save_index
 from knowledge.search import Searcher
@@ -33,6 +34,8 @@ class Knowledge:
 
 
 def embedder_for(settings: Settings) -> Embedder:
+    """The configured embedder; faiss's threads are pinned too, as both share the cores."""
+    set_search_threads(settings.search_threads)
     return make_embedder(settings.embedder, settings.embedder_model, settings.embed_threads)
 
 
@@ -61,6 +64,7 @@ def open_knowledge(
     A catalogue with errors raises :class:`CatalogueError` before anything is replaced.
     """
     catalogue = load_catalogue(settings.catalogue_dir)
+    set_search_threads(settings.search_threads)
     embedder = embedder or embedder_for(settings)
     path = find_index(settings.index_dir, catalogue.content_hash, embedder.model_id)
     try:

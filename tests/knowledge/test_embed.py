@@ -49,3 +49,16 @@ def test_index_remembers_which_model_built_it(tmp_path, minilm, embedder) -> Non
 
     with pytest.raises(IndexUnavailable):
         load_index(folder, embedder.model_id)
+
+
+def test_the_configured_embedder_comes_with_faiss_threads_pinned(settings) -> None:
+    import faiss
+
+    from knowledge.service import embedder_for
+
+    faiss.omp_set_num_threads(2)  # what OpenMP takes on this machine when nobody pins it
+    try:
+        embedder_for(settings.model_copy(update={"search_threads": 1}))
+        assert faiss.omp_get_max_threads() == 1
+    finally:
+        faiss.omp_set_num_threads(1)

@@ -78,7 +78,42 @@ def test_large_indexes_switch_to_ivf(embedder, monkeypatch) -> None:
     rng = np.random.default_rng(1)
     vectors = rng.normal(size=(400, 16)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    index = dense.DenseIndex.build(vectors, list(range(400)), 400)
+    index = dense.DenseIndex.build(vectors, [[v] for v in range(400)], 400)
     assert index.kind == "ivf"
     best = index.search(vectors[:1], 5)
     assert max(best, key=lambda d: best[d]) == 0
+
+
+def test_a_text_shared_by_procedures_is_stored_once_and_found_for_each(embedder) -> None:
+    # the same procedure name at two levels of government: one vector, two owners
+    commune = make_procedure(code="1.000001", name="Đăng ký khai sinh", aliases=[])
+    province = make_procedure(code="2.000001", name="Đăng ký khai sinh", aliases=[])
+    other = make_procedure(
+        code="1.000002",
+        name="Đăng ký kết hôn",
+        name_en="Marriage registration",
+        summary_en="Register a marriage at the commune.",
+        aliases=[],
+    )
+    index = build_index(make_catalogue(commune, province, other), embedder)
+    positions = {d.code: i for i, d in enumerate(index.docs)}
+    shared_texts = {"Đăng ký khai sinh", "dang ky khai sinh", commune.name_en}
+    shared_texts.add(f"{commune.name_en}: {commune.summary_en}")
+    own_texts = 4 if other.name_en != commune.name_en else 2
+    assert index.dense.size == len(shared_texts) + own_texts
+    query = embedder.embed_queries(["đăng ký khai sinh"])
+    best = index.dense.search(query, 10)
+    assert best[positions["1.000001"]] == best[positions["2.000001"]] > best[positions["1.000002"]]
+
+
+def test_dense_search_stops_at_depth_documents_even_inside_a_shared_text() -> None:
+    vectors = np.eye(3, 8, dtype=np.float32)
+    # vector 0 is shared by documents 0..4; vectors 1 and 2 belong to documents 5 and 6
+    index = dense.DenseIndex.build(vectors, [[4, 3, 2, 1, 0], [5], [6]], 7)
+    query = np.eye(1, 8, dtype=np.float32) + 0.5 * np.eye(1, 8, 1, dtype=np.float32)
+    assert index.owners(0) == [0, 1, 2, 3, 4]
+    best = index.search(query / np.linalg.norm(query), 3)
+    assert sorted(best) == [0, 1, 2]
+    wide = index.search(query / np.linalg.norm(query), 6)
+    assert sorted(wide) == [0, 1, 2, 3, 4, 5]
+    assert wide[5] < wide[0]
