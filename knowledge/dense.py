@@ -3,8 +3,9 @@
 Each procedure contributes a few short texts (name, English name and summary, colloquial
 aliases); a document's dense score is the best score of its texts. A text that several
 procedures share (the same name at two levels of government, a shared English summary) is
-stored once, with every procedure that owns it. Below ``IVF_THRESHOLD`` vectors the index is
-exact (flat); above it, an IVF index trades a little recall for speed.
+stored once, with every procedure that owns it. Below ``IVF_THRESHOLD`` vectors the search is
+exhaustive (flat, vectors kept as 16-bit floats); above it, an IVF index trades a little
+recall for speed.
 """
 
 from __future__ import annotations
