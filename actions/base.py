@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import Services, get_services
 from actions.texts import Lang, say
+from knowledge.search import MAX_QUERY_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +24,19 @@ def language(tracker: Tracker) -> Lang:
 
 
 def latest_text(tracker: Tracker) -> str:
-    """The citizen's latest message, or "" for a button payload."""
+    """The citizen's latest message, or "" for a button payload.
+
+    At most the search's limit (``MAX_QUERY_CHARS``), cut at a word: a long message (the
+    gateway allows twice as much) is searched by its beginning instead of being refused.
+    """
     text = tracker.latest_message.get("text") or ""
-    return "" if text.startswith("/") else text
+    if text.startswith("/"):
+        return ""
+    if len(text) <= MAX_QUERY_CHARS:
+        return text
+    head = text[:MAX_QUERY_CHARS]
+    cut = head.rsplit(None, 1)[0] if " " in head.strip() else head
+    return cut.strip() or head
 
 
 def entity(tracker: Tracker, name: str) -> str | None:

@@ -36,8 +36,20 @@ def choice_buttons(hits: list[Hit], lang: Lang) -> list[dict[str, str]]:
     ]
 
 
+PAGE_COUNT_INTENT = "give_page_count"
+
+
 def page_count(tracker: Tracker) -> int | None:
-    raw = entity(tracker, "page_count") or tracker.get_slot("page_count")
+    """The number of pages named now (entity), or in a bare reply to "how many pages?", or
+    earlier in the conversation (slot)."""
+    raw = entity(tracker, "page_count")
+    if (
+        raw is None
+        and (tracker.latest_message.get("intent") or {}).get("name") == PAGE_COUNT_INTENT
+    ):
+        raw = latest_text(tracker) or None
+    if raw is None:
+        raw = tracker.get_slot("page_count")
     if raw is None:
         return None
     match = PAGES.search(str(raw))
@@ -126,6 +138,23 @@ class ActionAnswerWhere(ActionAnswerProcedure):
 
 class ActionAnswerOnline(ActionAnswerProcedure):
     topic: Topic = "online"
+
+
+class ActionAnswerPageCount(HelpdeskAction):
+    """A number of pages on its own ("5", "5 trang", "5 pages"): the fee of the procedure
+    under discussion, with the total for that many pages."""
+
+    def name(self) -> str:
+        return "action_answer_page_count"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        code = tracker.get_slot("procedure")
+        if not code or code not in services.knowledge.catalogue:
+            dispatcher.utter_message(text=say("ask_which_procedure", language(tracker)))
+            return [SlotSet("topic", "fee")]
+        return answer(dispatcher, tracker, services, "fee", code)
 
 
 class ActionChooseProcedure(HelpdeskAction):

@@ -1,8 +1,11 @@
 """Where is my application? The record-status form and its lookup.
 
-The code is parsed tolerantly; nothing is revealed without the second factor; an unknown code
-and a wrong factor get the same neutral answer; failed attempts are throttled in the database.
-The code and digits are cleared from the slots once used.
+The code is parsed tolerantly; nothing is revealed without the second factor. The factor never
+reaches Rasa: the gateway swaps the citizen's digits for a one-time token
+(``connectors/guard.py``) and only this action redeems it (``store/factors.py``). An unknown
+code and a wrong factor get the same neutral answer; failed attempts are throttled in the
+database per code and asker. After a wrong factor the code is kept, so that the citizen can
+type the digits again; the token slot is cleared once used.
 """
 
 from __future__ import annotations
@@ -19,11 +22,26 @@ from actions.base import Events, HelpdeskAction, language
 from actions.services import Services
 from actions.texts import say
 from helpdesk.errors import LookupRefused, RecordCodeDefect, RecordCodeInvalid
-from store.answer import refused_texts
+from store.answer import LookupOutcome, refused_texts
 from store.codes import parse_record_code
-from store.lookup import normalise_digits
+from store.factors import is_token
 
 MAX_INPUT = 200
+# sent with every question for a second factor: the gateway then takes the next reply's
+# digits out of the message (connectors/guard.py)
+EXPECT_FACTOR = {"expect": "verification"}
+
+
+def message_source(tracker: Tracker) -> str | None:
+    """Who sent the latest message (a keyed hash the gateway adds), if the channel said so."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    source = metadata.get("source") if isinstance(metadata, dict) else None
+    return source if isinstance(source, str) and 0 < len(source) <= 128 else None
+
+
+def ask_factor_again(dispatcher: CollectingDispatcher, text: str) -> None:
+    """Say ``text`` and let the gateway protect the digits of the reply."""
+    dispatcher.utter_message(text=text, json_message=EXPECT_FACTOR)
 
 
 class ValidateRecordStatusForm(FormValidationAction):
@@ -51,11 +69,13 @@ class ValidateRecordStatusForm(FormValidationAction):
     def validate_verification(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        digits = normalise_digits(str(value or "")[:MAX_INPUT])
-        if digits is None:
-            dispatcher.utter_message(text=say("digits_bad", language(tracker)))
-            return {"verification": None}
-        return {"verification": digits}
+        # Only a token can fill the slot: the digits themselves never reach Rasa. Anything
+        # else typed here (words, a masked near-miss) is asked again; the form's question
+        # carries the marker that protects the next reply.
+        if is_token(value):
+            return {"verification": value}
+        dispatcher.utter_message(text=say("digits_bad", language(tracker)))
+        return {"verification": None}
 
 
 class ActionCheckRecordStatus(HelpdeskAction):
@@ -67,18 +87,37 @@ class ActionCheckRecordStatus(HelpdeskAction):
     ) -> Events:
         lang = language(tracker)
         clear = [SlotSet("record_code", None), SlotSet("verification", None)]
+        keep_code = [SlotSet("verification", None)]
         code = tracker.get_slot("record_code")
-        digits = tracker.get_slot("verification")
-        if not code or not digits:
-            dispatcher.utter_message(text=say("digits_bad", lang))
+        token = tracker.get_slot("verification")
+        if not code:
+            dispatcher.utter_message(text=say("ask_record_code_again", lang))
             return clear
+        digits = None
+        if is_token(token):
+            digits = await asyncio.to_thread(services.vault.redeem, str(token), tracker.sender_id)
+        if digits is None:
+            ask_factor_again(dispatcher, say("factor_expired", lang))
+            return keep_code
         try:
             result = await asyncio.to_thread(
-                services.lookup.lookup, str(code), str(digits), tracker.sender_id
+                services.lookup.lookup,
+                str(code),
+                digits,
+                tracker.sender_id,
+                source=message_source(tracker),
             )
         except LookupRefused as exc:
-            vi, en = refused_texts(exc.retry_after_seconds, services.settings.hotline)
-            dispatcher.utter_message(text=en if lang == "en" else vi)
+            vi, en = refused_texts(exc.retry_after_seconds, services.settings.hotline, exc.scope)
+            text = en if lang == "en" else vi
+            if exc.scope == "code_guarded":
+                ask_factor_again(dispatcher, text)
+                return keep_code
+            dispatcher.utter_message(text=text)
             return clear
-        dispatcher.utter_message(text=result.message_en if lang == "en" else result.message_vi)
+        text = result.message_en if lang == "en" else result.message_vi
+        if result.outcome in (LookupOutcome.NOT_FOUND, LookupOutcome.INVALID_DIGITS):
+            ask_factor_again(dispatcher, text + "\n" + say("factor_retry", lang))
+            return keep_code
+        dispatcher.utter_message(text=text)
         return clear

@@ -64,6 +64,15 @@ class Services:
         return self._build("lookup", build)
 
     @cached_property
+    def vault(self) -> Any:
+        def build() -> Any:
+            from store.factors import FactorVault
+
+            return FactorVault(self.sessions, self.settings.secret_key.get_secret_value())
+
+        return self._build("vault", build)
+
+    @cached_property
     def resolver(self) -> Any:
         def build() -> Any:
             from offices import UnitResolver
@@ -85,7 +94,7 @@ class Services:
 
     def warm_up(self) -> None:
         """Load every part now (at server start) so the first citizen does not wait."""
-        for name in ("knowledge", "lookup", "resolver", "centers"):
+        for name in ("knowledge", "lookup", "vault", "resolver", "centers"):
             try:
                 getattr(self, name)
             except (PartUnavailable, StoreUnavailable):

@@ -13,8 +13,9 @@ from actions.base import Events, HelpdeskAction, entity, hotline_values, languag
 from actions.procedures import choice_buttons
 from actions.services import Services
 from actions.texts import say
+from helpdesk.errors import FeedbackInvalid
 from knowledge.answers import render
-from store.feedback import record_feedback
+from store.feedback import normalise_rating, record_feedback
 from store.handoff import open_handoff
 
 logger = logging.getLogger(__name__)
@@ -22,14 +23,45 @@ logger = logging.getLogger(__name__)
 FALLBACK_ACTION = "action_fallback_search"
 
 
+# the messages that are questions; replies to a form (a code, digits, a place) never are
+QUESTION_INTENTS = frozenset(
+    {
+        "ask_documents",
+        "ask_fee",
+        "ask_time",
+        "ask_where",
+        "ask_online",
+        "ask_procedure",
+        "out_of_scope",
+        "nlu_fallback",
+    }
+)
+
+
 def _last_question(tracker: Tracker) -> str:
-    """The citizen's last real question (not a payload, not the handoff request itself)."""
-    texts = [
-        e.get("text") or ""
-        for e in tracker.events
-        if e.get("event") == "user" and not (e.get("text") or "").startswith("/")
-    ]
-    return texts[-2] if len(texts) >= 2 else (texts[-1] if texts else "")
+    """The citizen's last question about a procedure, if any: the note staff read.
+
+    Replies to the bot's own questions (record codes, digits, places) and button payloads are
+    never taken; the note is cleaned again when stored (``store.handoff.sanitize_note``).
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        text = event.get("text") or ""
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if text and not text.startswith("/") and intent in QUESTION_INTENTS:
+            return text
+    return ""
+
+
+def _rating(value: str | None) -> str | None:
+    """The rating as stored, or None when absent or not a rating (a hand-typed payload)."""
+    if value is None:
+        return None
+    try:
+        return normalise_rating(value)
+    except FeedbackInvalid:
+        return None
 
 
 class ActionHandoff(HelpdeskAction):
@@ -65,7 +97,7 @@ class ActionFeedback(HelpdeskAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         lang = language(tracker)
-        rating = entity(tracker, "rating")
+        rating = _rating(entity(tracker, "rating"))
         if rating is None:
             dispatcher.utter_message(
                 text=say("feedback_unclear", lang),

@@ -62,6 +62,20 @@ TEXTS: dict[str, tuple[str, str]] = {
         "nộp hồ sơ.",
         "Please type exactly the last 4 digits of the phone or ID number you gave when applying.",
     ),
+    "factor_expired": (
+        "Tôi chưa nhận được 4 số cuối, hoặc đã quá lâu. Bạn gõ lại 4 số cuối của số điện "
+        "thoại hoặc số căn cước đã khai khi nộp hồ sơ.",
+        "I did not get the last 4 digits, or it was too long ago. Please type again the last "
+        "4 digits of the phone or ID number you gave when applying.",
+    ),
+    "factor_retry": (
+        "Nếu gõ nhầm, bạn gõ lại 4 số cuối. Muốn tra hồ sơ khác, bạn gõ mã hồ sơ đó.",
+        "If you made a typing mistake, type the 4 digits again. For another record, type its code.",
+    ),
+    "ask_record_code_again": (
+        "Bạn gõ giúp tôi mã hồ sơ in trên giấy tiếp nhận (phiếu hẹn).",
+        "Please type the record code printed on your receipt.",
+    ),
     "place_unknown": (
         "Tôi không tìm thấy xã, phường “{place}”. Bạn ghi rõ hơn, kèm huyện và tỉnh cũ nhé. "
         "Ví dụ: “xã Hưng Long, huyện Ninh Giang, Hải Dương”.",

@@ -1,12 +1,13 @@
-"""Message round trip through Rasa's REST channel: this assistant beside Rasa's stock bot.
+"""Message round trip through Rasa: this assistant beside Rasa's stock bot.
 
 Both are measured in the same run on the same machine. The stock bot is generated with
-``rasa init`` in a temporary folder (it trains there); ours uses the model ``make run``
-trains, with the action server running (every answer calls it). For each bot: p50/p95 at 1
-conversation (sequential) and at 10 concurrent conversations, throughput at saturation
-(32 concurrent conversations), and the resident memory of each process. A simulated citizen
-replays the bot's script (8 messages for ours, 6 for the stock bot) and starts a new
-conversation after each pass.
+``rasa init`` in a temporary folder (it trains there) and answers on Rasa's plain REST
+channel; ours is started as ``helpdesk run`` starts it (the model ``make run`` trains, the
+token-guarded gateway channel, the action server running: every answer calls it). For each
+bot: p50/p95 at 1 conversation (sequential) and at 10 concurrent conversations, throughput
+at saturation (32 concurrent conversations), and the resident memory of each process. A
+simulated citizen replays the bot's script (8 messages for ours, 6 for the stock bot) and
+starts a new conversation after each pass.
 
 Usage: python bench/rasa_latency.py [--messages 200] [--out docs/bench/rasa.json]
        [--memory-tracker]   (ours with Rasa's in-memory tracker store, for comparison)
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from helpdesk.run import (  # noqa: E402
+    GATEWAY_WEBHOOK,
     Service,
     actions_service,
     free_port,
@@ -94,11 +96,16 @@ async def conversation(
 
 
 async def load(
-    url: str, texts: list[str], conversations: int, per_conversation: int, tag: str
+    url: str,
+    texts: list[str],
+    conversations: int,
+    per_conversation: int,
+    tag: str,
+    headers: dict[str, str],
 ) -> dict[str, float]:
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=conversations + 4)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=120, limits=limits, headers=headers) as client:
         # warm up
         await conversation(client, url, f"{tag}-warm", texts, len(texts), [])
         started = time.perf_counter()
@@ -128,15 +135,21 @@ def cpu_seconds(pid: int) -> float:
 
 
 def measure(
-    url: str, texts: list[str], messages: int, tag: str, processes: dict[str, int]
+    url: str,
+    texts: list[str],
+    messages: int,
+    tag: str,
+    processes: dict[str, int],
+    headers: dict[str, str] | None = None,
 ) -> dict[str, object]:
     """Latency at 1 and 10 conversations, throughput at 32, CPU per message at 32."""
+    headers = headers or {}
     result: dict[str, object] = {
-        "one": asyncio.run(load(url, texts, 1, messages, tag)),
-        "ten": asyncio.run(load(url, texts, 10, max(1, messages // 10), tag)),
+        "one": asyncio.run(load(url, texts, 1, messages, tag, headers)),
+        "ten": asyncio.run(load(url, texts, 10, max(1, messages // 10), tag, headers)),
     }
     before = {name: cpu_seconds(pid) for name, pid in processes.items()}
-    saturation = asyncio.run(load(url, texts, 32, max(1, messages // 16), tag))
+    saturation = asyncio.run(load(url, texts, 32, max(1, messages // 16), tag, headers))
     sent = saturation["messages"] + len(texts)  # the load's warm-up pass counts too
     result["saturation"] = saturation
     result["cpu_ms_per_message_at_saturation"] = {
@@ -159,8 +172,11 @@ def bench_stock(messages: int) -> dict[str, object]:
     )
     init_s = time.perf_counter() - started
     port = free_port()
-    command = [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port)]
-    rasa = launch(Service("stock rasa", command, f"http://127.0.0.1:{port}/status", env, folder))
+    # the stock bot's own REST channel (credentials.yml of `rasa init`), without the HTTP API;
+    # the channel's GET route answers once the model is loaded (Rasa listens only then)
+    command = [str(RASA), "run", "-i", "127.0.0.1", "-p", str(port)]
+    health = f"http://127.0.0.1:{port}/webhooks/rest/"
+    rasa = launch(Service("stock rasa", command, health, env, folder))
     try:
         url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
         result = measure(url, STOCK, messages, "stock", {"rasa": rasa.process.pid})  # type: ignore[union-attr]
@@ -188,10 +204,12 @@ def bench_ours(messages: int, memory_tracker: bool = False) -> dict[str, object]
     env = dict(os.environ, HELPDESK_DATABASE_URL=settings.database_url)
     actions = launch(actions_service(settings, env))
     try:
-        rasa = launch(rasa_service(model_path(settings), endpoints, rasa_url), 300)
+        rasa = launch(rasa_service(model_path(settings), endpoints, rasa_url, settings), 300)
         try:
             pids = {"rasa": rasa.process.pid, "actions": actions.process.pid}  # type: ignore[union-attr]
-            result = measure(f"{rasa_url}/webhooks/rest/webhook", OURS, messages, "ours", pids)
+            token = {"Authorization": f"Bearer {settings.internal_token('rasa')}"}
+            url = f"{rasa_url}{GATEWAY_WEBHOOK}"
+            result = measure(url, OURS, messages, "ours", pids, token)
             result["tracker_store"] = "memory" if memory_tracker else "sql (sqlite)"
             result["rss_mb"] = {
                 "rasa": rss_mb(rasa.process.pid),  # type: ignore[union-attr]

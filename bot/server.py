@@ -12,9 +12,13 @@ once at start-up and one validator is reused; each response is still validated, 
 error raised for a bad response is the same one (``best_match`` of the validator's
 errors) with Rasa's own explanation appended. The second is ``flat_model_calls`` below.
 
-    PYTHONPATH=. .venv-rasa/bin/python -m bot.server run --enable-api ...
+    PYTHONPATH=. .venv-rasa/bin/python -m bot.server run --credentials bot/credentials.yml ...
 
-``helpdesk run`` starts Rasa this way; every argument is Rasa's.
+``helpdesk run`` starts Rasa this way; every argument is Rasa's. It runs without Rasa's HTTP
+API (no ``--enable-api``): the only way in is the ``gateway`` input channel
+(``bot/channels.py``), which requires the token in ``HELPDESK_RASA_TOKEN``; Rasa sends the
+action server's token from ``HELPDESK_ACTIONS_TOKEN`` (``${...}`` in the rendered
+endpoints.yml). Both are in its environment only, never on the command line.
 """
 
 from __future__ import annotations

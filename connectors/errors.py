@@ -55,3 +55,14 @@ class TelegramUnavailable(ChannelError):
 
 class InvalidUpdate(ChannelError):
     """A webhook body that is not a Telegram update."""
+
+
+class InvalidRequest(ChannelError):
+    """A request the gateway cannot read: not strict JSON, or not the route's schema.
+
+    ``problems`` name the fields and what is wrong with them, never the values sent.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems) or "the request is not valid")
+        self.problems = problems

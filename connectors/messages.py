@@ -56,3 +56,11 @@ def request_too_large(limit: int) -> Notice:
         vi=f"Yêu cầu quá lớn (tối đa {limit} byte).",
         en=f"The request is too large (at most {limit} bytes).",
     )
+
+
+def invalid_request() -> Notice:
+    """A request the gateway could not read (the widget sent something odd)."""
+    return Notice(
+        vi="Không gửi được tin nhắn này. Vui lòng thử lại.",
+        en="This message could not be sent. Please try again.",
+    )

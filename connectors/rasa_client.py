@@ -1,21 +1,29 @@
-"""The relay to Rasa's REST channel, shared by the web gateway and the Telegram bot."""
+"""The relay to Rasa, shared by every channel (web gateway, Telegram, ...).
+
+Rasa listens only to its ``gateway`` input channel (``bot/channels.py``), which requires the
+install's internal token: nobody reaches Rasa except through this client, and this client
+applies the message cap and the conversation guard (second factors become one-time tokens,
+phone and ID numbers are masked) before any text reaches Rasa.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from pydantic import BaseModel, Field
 
-from connectors.errors import BotUnavailable
+from connectors.errors import BotUnavailable, MessageTooLong
 from connectors.locks import KeyedLocks
 from connectors.privacy import conversation_tag
+from helpdesk.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-REST_WEBHOOK = "/webhooks/rest/webhook"
+GATEWAY_WEBHOOK = "/webhooks/gateway/webhook"
+RASA_TOKEN_PURPOSE = "rasa"
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=3.0)
 
 
@@ -79,6 +87,18 @@ def parse_message(raw: object) -> BotMessage | None:
     return None if message.is_empty() else message
 
 
+class Guard(Protocol):
+    """What a conversation's messages go through on their way to and from Rasa."""
+
+    async def inbound(self, conversation_id: str, text: str) -> str:
+        """The text Rasa may see (second factors as tokens, personal numbers masked)."""
+        ...
+
+    async def outbound(self, conversation_id: str, raw: list[Any]) -> None:
+        """Note what the bot's answer asks for next (e.g. a second factor)."""
+        ...
+
+
 class RasaClient:
     """Sends a conversation's turns to Rasa, one at a time per conversation.
 
@@ -86,6 +106,11 @@ class RasaClient:
         http: The shared client (its connection pool serves every conversation).
         base_url: Rasa's address, ``settings.rasa_url``.
         secret: Key for the conversation hashes written to the logs.
+        token: The internal token Rasa's gateway channel requires
+            (``settings.internal_token("rasa")``).
+        max_chars: The longest message relayed; every channel gets the same cap here.
+        guard: Applied to every message before Rasa sees it; None relays text unchanged
+            (tests of the relay itself).
         timeout: Per-request timeout; Rasa waits on the action server, so allow some seconds.
     """
 
@@ -95,30 +120,63 @@ class RasaClient:
         base_url: str,
         *,
         secret: str,
+        token: str,
+        max_chars: int = 1000,
+        guard: Guard | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
         self._http = http
-        self._url = base_url.rstrip("/") + REST_WEBHOOK
+        self._url = base_url.rstrip("/") + GATEWAY_WEBHOOK
         self._secret = secret
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._max_chars = max_chars
+        self._guard = guard
         self._timeout = timeout
         self._locks = KeyedLocks()
 
-    async def send(self, conversation_id: str, text: str) -> list[BotMessage]:
+    @classmethod
+    def from_settings(cls, http: httpx.AsyncClient, settings: Settings, guard: Guard) -> RasaClient:
+        """The relay as an install runs it: Rasa's address, token, cap and the guard."""
+        return cls(
+            http,
+            settings.rasa_url,
+            secret=settings.secret_key.get_secret_value(),
+            token=settings.internal_token(RASA_TOKEN_PURPOSE),
+            max_chars=settings.max_message_chars,
+            guard=guard,
+        )
+
+    async def send(
+        self, conversation_id: str, text: str, *, source: str | None = None
+    ) -> list[BotMessage]:
         """Send one message (text or a ``/intent{...}`` payload) and return the bot's answers.
 
         Turns of the same conversation are relayed in arrival order.
 
+        Args:
+            conversation_id: The channel's conversation id, already in the channel's own
+                namespace (``web-…``, ``tg-…``).
+            text: What the citizen typed, or a button's payload.
+            source: A keyed hash of who sends it (the web client's address, the Telegram
+                user); failed record lookups are also counted against it.
+
         Raises:
+            MessageTooLong: Over ``max_chars``: never relayed.
             BotUnavailable: Rasa is down, timed out, or answered something unusable.
         """
+        if len(text) > self._max_chars:
+            raise MessageTooLong(len(text), self._max_chars)
         tag = conversation_tag(self._secret, conversation_id)
         async with self._locks.hold(conversation_id):
+            if self._guard is not None:
+                text = await self._guard.inbound(conversation_id, text)
+            body: dict[str, Any] = {"sender": conversation_id, "message": text}
+            if source:
+                body["metadata"] = {"source": source}
             started = time.perf_counter()
             try:
                 response = await self._http.post(
-                    self._url,
-                    json={"sender": conversation_id, "message": text},
-                    timeout=self._timeout,
+                    self._url, json=body, headers=self._headers, timeout=self._timeout
                 )
             except httpx.TimeoutException as exc:
                 logger.error("rasa timed out: conversation=%s chars=%d", tag, len(text))
@@ -140,6 +198,8 @@ class RasaClient:
                     "rasa answered a %s, not a list: conversation=%s", type(payload).__name__, tag
                 )
                 raise BotUnavailable("invalid answer")
+            if self._guard is not None:
+                await self._guard.outbound(conversation_id, payload)
             messages = [m for raw in payload if (m := parse_message(raw)) is not None]
             logger.info(
                 "relayed: conversation=%s chars=%d messages=%d ms=%.0f",

@@ -1,42 +1,47 @@
-"""Fixed-window rate limiting behind one small interface: in memory, or shared in Redis."""
+"""Rate limiting with the ``limits`` library: a moving window, in memory or shared in Redis.
+
+A moving window counts the hits of the last ``window`` seconds at every moment, so a client
+cannot send ``limit`` hits at the end of one minute and ``limit`` more at the start of the
+next (a fixed window lets about twice the limit through at its boundary).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+from redis.asyncio import ConnectionPool
 
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
+REDIS_PREFIX = "helpdesk:rate"
+REDIS_TIMEOUT = 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """Whether one more hit is allowed, and if not, when the window resets."""
+    """Whether one more hit is allowed, and if not, in how many seconds one will be."""
 
     allowed: bool
-    count: int
     retry_after: int = 0
 
 
-def _decide(count: int, limit: int, window_end: float, now: float) -> Decision:
-    if count <= limit:
-        return Decision(True, count)
-    return Decision(False, count, max(1, math.ceil(window_end - now)))
-
-
 class RateLimiter(Protocol):
-    """Counts hits per key in fixed windows."""
+    """Counts hits per key in a moving window."""
 
     async def hit(self, key: str, limit: int, window: int = WINDOW_SECONDS) -> Decision:
-        """Count one hit on ``key``; refuse it if the window already holds ``limit`` hits."""
+        """Count one hit on ``key``; refuse it if the last ``window`` s hold ``limit`` hits."""
         ...
 
     async def close(self) -> None:
@@ -44,85 +49,94 @@ class RateLimiter(Protocol):
         ...
 
 
-class MemoryRateLimiter:
-    """Counters in this process (the default; one replica only).
+class MovingWindowLimiter:
+    """``limits``' moving-window strategy over one of its async storages.
+
+    A refused hit is not counted. If the storage fails (Redis down or slow), the hit is
+    allowed and the failure logged: an outage of the limiter must not silence the helpdesk.
 
     Args:
-        clock: Seconds, monotonic or wall-clock; injectable for tests.
-        max_keys: Expired counters are swept when there are more keys than this.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic, max_keys: int = 10_000):
-        self._clock = clock
-        self._max_keys = max_keys
-        self._counters: dict[str, tuple[int, int]] = {}  # key -> (window index, count)
-
-    async def hit(self, key: str, limit: int, window: int = WINDOW_SECONDS) -> Decision:
-        now = self._clock()
-        index = int(now // window)
-        seen_index, count = self._counters.get(key, (index, 0))
-        count = count + 1 if seen_index == index else 1
-        self._counters[key] = (index, count)
-        if len(self._counters) > self._max_keys:
-            self._sweep(index)
-        return _decide(count, limit, (index + 1) * window, now)
-
-    def _sweep(self, index: int) -> None:
-        stale = [k for k, (seen, _) in self._counters.items() if seen < index]
-        for key in stale:
-            del self._counters[key]
-
-    async def close(self) -> None:
-        self._counters.clear()
-
-
-class RedisRateLimiter:
-    """Counters in Redis (``INCR`` + ``EXPIRE`` per window), shared by every replica.
-
-    If Redis fails, the hit is allowed and the failure logged: an outage of the limiter
-    must not silence the helpdesk.
-
-    Args:
-        redis: An asyncio Redis client.
-        prefix: Key prefix; everything this limiter writes starts with it.
-        clock: Wall-clock seconds (replicas must agree on window boundaries).
+        storage: ``MemoryStorage()`` (one replica) or a ``RedisStorage`` (shared).
+        clock: Wall-clock seconds, for Retry-After; the storages stamp hits with
+            ``time.time()`` too.
+        on_close: Awaited by :meth:`close` (closing the Redis connection pool).
     """
 
     def __init__(
         self,
-        redis: Redis,
-        prefix: str = "helpdesk:rate:",
+        storage: Storage,
+        *,
         clock: Callable[[], float] = time.time,
+        on_close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        self._redis = redis
-        self._prefix = prefix
+        self._storage = storage
+        self._strategy = MovingWindowRateLimiter(storage)
         self._clock = clock
+        self._on_close = on_close
 
-    @classmethod
-    def from_url(cls, url: str, prefix: str = "helpdesk:rate:") -> RedisRateLimiter:
-        redis = Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
-        return cls(redis, prefix)
+    @property
+    def storage(self) -> Storage:
+        return self._storage
 
     async def hit(self, key: str, limit: int, window: int = WINDOW_SECONDS) -> Decision:
-        now = self._clock()
-        index = int(now // window)
-        name = f"{self._prefix}{key}:{index}"
+        item = RateLimitItemPerSecond(limit, window)
         try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.incr(name)
-                pipe.expire(name, window + 1)
-                count, _ = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            logger.warning("rate limiter unavailable, allowing: %s", type(exc).__name__)
-            return Decision(True, 0)
-        return _decide(int(count), limit, (index + 1) * window, now)
+            if await self._strategy.hit(item, key):
+                return Decision(True)
+            stats = await self._strategy.get_window_stats(item, key)
+        except StorageError as exc:
+            logger.warning(
+                "rate limiter unavailable, allowing: %s", type(exc.storage_error).__name__
+            )
+            return Decision(True)
+        # reset_time: when the oldest hit still in the window leaves it, freeing one place
+        return Decision(False, max(1, math.ceil(stats.reset_time - self._clock())))
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        if self._on_close is not None:
+            await self._on_close()
+        if isinstance(self._storage, MemoryStorage) and self._storage.timer is not None:
+            # the storage's background pass over expired hits; it ends quietly when cancelled
+            self._storage.timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._storage.timer
+
+
+def memory_limiter() -> MovingWindowLimiter:
+    """Counts in this process (the default; one replica only)."""
+    return MovingWindowLimiter(MemoryStorage())
+
+
+def _storage_uri(url: str) -> str:
+    """``limits``' async storage URI for a Redis URL (``redis://`` → ``async+redis://``)."""
+    if url.startswith("unix://"):
+        return "async+redis+unix://" + url.removeprefix("unix://")
+    return "async+" + url
+
+
+def redis_limiter(url: str, prefix: str = REDIS_PREFIX) -> MovingWindowLimiter:
+    """Counts in Redis at ``url`` (``settings.redis_url``), shared by every replica.
+
+    Uses the ``redis`` package's asyncio client (``implementation="redispy"``); connecting
+    and each command time out after a second, then the hit is allowed.
+    """
+    # our own pool, so that close() can release it (the storage has no close of its own)
+    pool = ConnectionPool.from_url(
+        url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+    )
+    storage = RedisStorage(
+        _storage_uri(url),
+        implementation="redispy",
+        wrap_exceptions=True,
+        key_prefix=prefix,
+        # handed on to redis.asyncio.Redis(connection_pool=...); limits types options narrowly
+        connection_pool=pool,  # type: ignore[arg-type]
+    )
+    return MovingWindowLimiter(storage, on_close=pool.aclose)
 
 
 def make_rate_limiter(redis_url: str | None) -> RateLimiter:
     """Redis when ``settings.redis_url`` is set (several replicas), else in memory."""
     if redis_url:
-        return RedisRateLimiter.from_url(redis_url)
-    return MemoryRateLimiter()
+        return redis_limiter(redis_url)
+    return memory_limiter()

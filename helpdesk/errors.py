@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 class HelpdeskError(Exception):
@@ -54,12 +55,28 @@ class RecordCodeInvalid(HelpdeskError):
     """A record code that cannot be parsed; the message says what was wrong."""
 
 
-class LookupRefused(HelpdeskError):
-    """Too many failed lookups: the code or the conversation is locked for a while."""
+RefusalScope = Literal["code_source", "source", "code_guarded"]
+"""Why a lookup was refused (see :class:`LookupRefused`)."""
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(f"too many attempts; try again in {retry_after_seconds} s")
+
+class LookupRefused(HelpdeskError):
+    """Too many failed lookups: this attempt is refused for a while.
+
+    ``scope`` says what failed too often, so that the answer can say what to do:
+
+    * ``code_source``: this asker got this code's digits wrong too often; other codes, and
+      other askers of this code, are not affected. Try again after ``retry_after_seconds``.
+    * ``source``: this asker failed too often over any codes; every lookup from them is
+      refused until ``retry_after_seconds`` have passed.
+    * ``code_guarded``: many askers together failed on this code. A 4-digit answer is refused
+      for everybody, but both factors at once (last 4 of the phone and of the ID number) are
+      still accepted; 4 digits work again after ``retry_after_seconds``.
+    """
+
+    def __init__(self, retry_after_seconds: int, scope: RefusalScope = "code_source") -> None:
+        super().__init__(f"too many attempts ({scope}); try again in {retry_after_seconds} s")
         self.retry_after_seconds = retry_after_seconds
+        self.scope: RefusalScope = scope
 
 
 @dataclass

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -10,7 +14,29 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEV_SECRET = "dev-only-not-secret"
+SECRET_FILE = "secret.key"
+MIN_SECRET_CHARS = 32
+
+
+def load_or_create_secret(path: Path) -> str:
+    """The install's own secret: read from ``path``, or created there (random, mode 0600).
+
+    Two processes starting together agree: the file is created exclusively, and the loser
+    of that race reads the winner's secret.
+    """
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secret + "\n")
+    return secret
 
 
 class Settings(BaseSettings):
@@ -46,14 +72,27 @@ class Settings(BaseSettings):
     hotline: str = "1800 1096"
     hotline_hours: str = "7:30–17:00, thứ Hai đến thứ Sáu"
 
-    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    # keys every hash and the internal tokens; unset, a random one is created once per
+    # install in var_dir/secret.key (never in git) and shared by every process of the install
+    secret_key: SecretStr = SecretStr("")
+    # record-status lookups (store/lookup.py; docs/architecture.md, "Record lookups"): an asker
+    # ("source": web client address, Telegram user) failing one code lookup_max_failures times,
+    # or any codes lookup_max_source_failures times, within lookup_window_seconds is refused;
+    # a code failed lookup_max_code_failures times by everybody within
+    # lookup_code_window_seconds is guarded: 4 digits are refused, both factors still work
     lookup_max_failures: int = 5
     lookup_window_seconds: int = 3600
+    lookup_max_source_failures: int = 10
+    lookup_max_code_failures: int = 20
+    lookup_code_window_seconds: int = 86_400
 
     max_message_chars: int = 1000
     max_request_bytes: int = 16_384
     chat_rate_per_minute: int = 30
     ip_rate_per_minute: int = 120
+    # reverse proxies whose X-Forwarded-For / X-Forwarded-Proto the gateway believes (IPs or
+    # networks, e.g. ["10.0.0.5", "10.1.0.0/16"]); from anyone else these headers are ignored
+    trusted_proxies: list[str] = []
 
     telegram_token: SecretStr | None = None
     telegram_mode: Literal["webhook", "polling"] = "polling"
@@ -64,9 +103,23 @@ class Settings(BaseSettings):
     def _defaults_and_secrets(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'helpdesk.db'}"
-        if self.environment == "production" and self.secret_key.get_secret_value() == DEV_SECRET:
-            raise ValueError("HELPDESK_SECRET_KEY must be set to a real secret in production")
+        if not self.secret_key.get_secret_value():
+            if self.environment == "production":
+                raise ValueError("HELPDESK_SECRET_KEY must be set in production")
+            self.secret_key = SecretStr(load_or_create_secret(self.var_dir / SECRET_FILE))
+        if len(self.secret_key.get_secret_value()) < MIN_SECRET_CHARS:
+            raise ValueError(
+                f"HELPDESK_SECRET_KEY must have at least {MIN_SECRET_CHARS} characters"
+            )
         return self
+
+    def internal_token(self, purpose: str) -> str:
+        """A token for one internal door (``rasa``, ``actions``), derived from the secret.
+
+        Every process of an install derives the same token; nothing else needs to be stored.
+        """
+        key = self.secret_key.get_secret_value().encode()
+        return hmac.new(key, b"internal-token:" + purpose.encode(), hashlib.sha256).hexdigest()
 
 
 @lru_cache

@@ -7,6 +7,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from helpdesk.errors import RefusalScope
 from store.status import DeadlineClass, RecordStatus
 from store.vocabulary import ResultDelivery
 
@@ -135,7 +136,20 @@ def found_text_en(answer: RecordAnswer) -> str:
     return " ".join(parts)
 
 
-def not_found_texts(hotline: str) -> tuple[str, str]:
+def not_found_texts(hotline: str, both_factors: bool = False) -> tuple[str, str]:
+    """The neutral answer: the same for an unknown code and for wrong digits.
+
+    ``both_factors``: the citizen gave 8 digits (phone and ID number) rather than 4.
+    """
+    if both_factors:
+        return (
+            "Không tìm thấy hồ sơ khớp với mã hồ sơ và 8 chữ số đã nhập. Bạn hãy kiểm tra lại mã "
+            "trên giấy tiếp nhận hồ sơ, 4 số cuối của số điện thoại và 4 số cuối của số căn cước "
+            f"đã khai khi nộp hồ sơ. Nếu vẫn không được, hãy gọi tổng đài {hotline}.",
+            "No record matches this code and these 8 digits. Check the code on the receipt, the "
+            "last 4 digits of the phone and the last 4 of the ID number given when applying. "
+            f"If it still does not work, call the hotline {hotline}.",
+        )
     return (
         "Không tìm thấy hồ sơ khớp với mã hồ sơ và 4 chữ số đã nhập. Bạn hãy kiểm tra lại mã "
         "trên giấy tiếp nhận hồ sơ và 4 số cuối của số điện thoại hoặc số căn cước đã khai khi "
@@ -160,11 +174,55 @@ def invalid_code_texts(message_vi: str, message_en: str) -> tuple[str, str]:
     )
 
 
-def refused_texts(retry_after_seconds: int, hotline: str) -> tuple[str, str]:
-    """What to say when :class:`~helpdesk.errors.LookupRefused` is raised."""
-    minutes = max(1, -(-retry_after_seconds // 60))
+def _minutes(retry_after_seconds: int) -> int:
+    return max(1, -(-retry_after_seconds // 60))
+
+
+def _wait_vi(retry_after_seconds: int) -> str:
+    minutes = _minutes(retry_after_seconds)
+    if minutes < 120:
+        return f"khoảng {minutes} phút"
+    return f"khoảng {-(-minutes // 60)} giờ"
+
+
+def _wait_en(retry_after_seconds: int) -> str:
+    minutes = _minutes(retry_after_seconds)
+    if minutes < 120:
+        return f"about {minutes} minute" + ("s" if minutes > 1 else "")
+    return f"about {-(-minutes // 60)} hours"
+
+
+def refused_texts(
+    retry_after_seconds: int, hotline: str, scope: RefusalScope = "code_source"
+) -> tuple[str, str]:
+    """What to say when :class:`~helpdesk.errors.LookupRefused` is raised.
+
+    Call it as ``refused_texts(exc.retry_after_seconds, hotline, exc.scope)``: each scope gets
+    its own advice. ``code_source`` and ``source`` say when to try again and give the hotline;
+    ``code_guarded`` asks for both groups of 4 digits in one message.
+    """
+    if scope == "code_guarded":
+        return (
+            "Để bảo vệ hồ sơ này, cần xác minh thêm một bước. Bạn hãy nhập cùng lúc 4 số cuối "
+            "của số điện thoại và 4 số cuối của số căn cước đã khai khi nộp hồ sơ, cách nhau "
+            "một dấu cách. Ví dụ: 1234 5678. "
+            f"Nếu không có đủ hai số này, hãy gọi tổng đài {hotline}.",
+            "To protect this record, one more check is needed. Send the last 4 digits of the "
+            "phone and the last 4 digits of the ID number given when applying, in one message, "
+            f"with a space between them. For example: 1234 5678. If you do not have both, call "
+            f"the hotline {hotline}.",
+        )
+    wait_vi, wait_en = _wait_vi(retry_after_seconds), _wait_en(retry_after_seconds)
+    if scope == "source":
+        return (
+            "Bạn đã nhập sai quá nhiều lần. Để bảo vệ thông tin, việc tra cứu hồ sơ tạm dừng. "
+            f"Hãy thử lại sau {wait_vi}. Nếu cần gấp, hãy gọi tổng đài {hotline}.",
+            "Too many wrong attempts. Record lookups are paused to protect the records. "
+            f"Try again in {wait_en}. If it is urgent, call the hotline {hotline}.",
+        )
     return (
-        "Bạn đã nhập sai quá nhiều lần nên việc tra cứu hồ sơ tạm khóa để bảo vệ thông tin. "
-        f"Hãy thử lại sau khoảng {minutes} phút, hoặc gọi tổng đài {hotline}.",
-        f"Too many failed attempts; lookups are locked. Try again in about {minutes} minutes.",
+        "Bạn đã nhập sai nhiều lần với mã hồ sơ này. Để bảo vệ thông tin, việc tra cứu mã này "
+        f"tạm dừng. Hãy thử lại sau {wait_vi}. Nếu cần gấp, hãy gọi tổng đài {hotline}.",
+        "Too many wrong attempts for this record code. Lookups of this code are paused to "
+        f"protect the record. Try again in {wait_en}. If it is urgent, call the hotline {hotline}.",
     )

@@ -135,7 +135,8 @@ def lookup_command(
         str,
         typer.Option(
             "--verify",
-            help="Last 4 digits of the applicant's phone or ID number.",
+            help="Last 4 digits of the applicant's phone or ID number, or both "
+            '(8 digits, "1234 5678").',
             show_default=False,
         ),
     ],
@@ -157,11 +158,12 @@ def lookup_command(
     try:
         result = RecordLookup(sessions, settings).lookup(code, verify, conversation)
     except LookupRefused as exc:
-        vi, en = refused_texts(exc.retry_after_seconds, settings.hotline)
+        vi, en = refused_texts(exc.retry_after_seconds, settings.hotline, exc.scope)
         if as_json:
             payload = {
                 "outcome": "refused",
                 "retry_after_seconds": exc.retry_after_seconds,
+                "scope": exc.scope,
                 "message_vi": vi,
                 "message_en": en,
             }

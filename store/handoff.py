@@ -1,4 +1,4 @@
-"""Notes asking a human officer to follow up a conversation, cleaned of personal numbers."""
+"""Notes asking a human officer to follow up a conversation, cleaned of personal data."""
 
 from __future__ import annotations
 
@@ -11,37 +11,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk.errors import FeedbackInvalid
 from store.models import HandoffNote
+from store.personal import scrub
 from store.status import utc_now
 
 MAX_NOTE_CHARS = 2000
 MAX_TOPIC_CHARS = 64
-REDACTED = "[số đã ẩn]"
 REDACTED_EMAIL = "[email đã ẩn]"
 
-# Record codes may be quoted in a note; they are not personal and must survive the cleaning.
-_RECORD_CODE = re.compile(r"\b[0-9A-Za-z]{1,6}(?:\.[0-9A-Za-z]{1,6})+-\d{6}-\d{4}\b")
-# Phone numbers (0912 345 678, +84 912.345.678) and ID numbers (9-digit CMND, 12-digit
-# CCCD): 9 or more digits, possibly grouped by spaces, dots or dashes. Money amounts
-# (1.500.000.000 đồng) are left alone.
-_NUMBER_RUN = re.compile(
-    r"(?<![\w.])\+?\d(?:[ .\-]?\d){8,}(?![\w])(?!\s*(?:đ\b|đồng|vnđ|vnd|VNĐ|VND))",
-)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 
 
 def sanitize_note(text: str) -> str:
-    """Remove what looks like a phone, ID number or e-mail; trim to MAX_NOTE_CHARS."""
+    """The note without anything personal (:func:`store.personal.scrub`: phone and ID
+    numbers, any run of 4 or more digits, the tail of record codes, names introduced as
+    such) and without e-mail addresses; trimmed to MAX_NOTE_CHARS."""
     text = text[: MAX_NOTE_CHARS * 2]
-    kept: list[str] = []
-
-    def keep(match: re.Match[str]) -> str:
-        kept.append(match.group(0))
-        return f"\x00{len(kept) - 1}\x00"
-
-    text = _RECORD_CODE.sub(keep, text.replace("\x00", ""))
     text = _EMAIL.sub(REDACTED_EMAIL, text)
-    text = _NUMBER_RUN.sub(REDACTED, text)
-    text = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
+    text = scrub(text)
     text = " ".join(text.split())
     return text[:MAX_NOTE_CHARS]
 

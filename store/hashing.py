@@ -23,9 +23,16 @@ def verification_hash(secret: str, code: str, digits: str) -> str:
     return _hmac(secret, "record-verify-v1", code, digits)
 
 
-def key_hash(secret: str, kind: str, value: str) -> str:
-    """A rate-limiting key for a code or a conversation (``kind`` names which)."""
-    return _hmac(secret, f"lookup-key-v1:{kind}", value)
+def key_hash(secret: str, kind: str, *values: str) -> str:
+    """A rate-limiting key: ``kind`` names what is counted, ``values`` whose.
+
+    E.g. ``key_hash(s, "code", code)``, ``key_hash(s, "source", source)`` or
+    ``key_hash(s, "code-source", code, source)``. With one value the hash is the same as it
+    always was, so failures stored before keep counting.
+    """
+    if not values:
+        raise ValueError("a rate-limiting key needs at least one value")
+    return _hmac(secret, f"lookup-key-v1:{kind}", *values)
 
 
 def log_hash(secret: str, value: str) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -137,9 +138,12 @@ class RecordStatusEvent(Base):
 
 
 class LookupFailure(Base):
-    """A failed lookup, keyed by a hash of the code or of the conversation.
+    """A failed lookup, counted once under each key it counts against.
 
-    Kept in the database so that every replica counts the same failures.
+    ``key_hash`` is a keyed hash (:func:`store.hashing.key_hash`) of the code, of the asker
+    (the source, or the conversation standing in for it), or of both together: nothing stored
+    reveals a code, digits or who asked. Kept in the database so that every replica counts the
+    same failures.
     """
 
     __tablename__ = "lookup_failures"
@@ -180,3 +184,23 @@ class HandoffNote(Base):
     status: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FactorToken(Base):
+    """A factor sealed under a one-time token's key; deleted when redeemed or expired."""
+
+    __tablename__ = "factor_tokens"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_hash: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class AwaitingFactor(Base):
+    """A conversation whose last bot answer asked for a second factor."""
+
+    __tablename__ = "awaiting_factors"
+
+    conversation_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

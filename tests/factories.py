@@ -108,8 +108,9 @@ def make_tracker(
     entities: list[dict[str, Any]] | None = None,
     slots: dict[str, Any] | None = None,
     sender_id: str = "conversation-1",
-    history: list[str] | None = None,
+    history: list[str | tuple[str, str]] | None = None,
     actions: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> Any:
     """A rasa-sdk Tracker as Rasa 3.6 would send it for the latest user message ``text``."""
     from rasa_sdk import Tracker
@@ -118,12 +119,16 @@ def make_tracker(
         "text": text,
         "intent": {"name": intent, "confidence": 0.95},
         "entities": entities or [],
+        "metadata": metadata or {},
     }
     events: list[dict[str, Any]] = [{"event": "action", "name": "action_listen"}]
     for name in actions or []:
         events.append({"event": "action", "name": name})
         events.append({"event": "action", "name": "action_listen"})
     for previous in history or []:
-        events.append({"event": "user", "text": previous, "parse_data": {}})
+        # a text, or (text, intent) as the NLU classified it
+        said, said_intent = previous if isinstance(previous, tuple) else (previous, None)
+        parse = {"intent": {"name": said_intent, "confidence": 0.95}} if said_intent else {}
+        events.append({"event": "user", "text": said, "parse_data": parse})
     events.append({"event": "user", "text": text, "parse_data": latest})
     return Tracker(sender_id, dict(slots or {}), latest, events, False, None, {}, "action_listen")

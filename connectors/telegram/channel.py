@@ -21,9 +21,10 @@ from telegram.ext import (
 )
 
 from connectors import messages
-from connectors.errors import BotUnavailable
+from connectors.conversations import telegram_conversation as conversation_id
+from connectors.errors import BotUnavailable, MessageTooLong
 from connectors.locks import KeyedLocks
-from connectors.privacy import conversation_tag, redact
+from connectors.privacy import conversation_tag, redact, telegram_user_tag
 from connectors.rasa_client import BotMessage, RasaClient
 from connectors.telegram.format import CallbackPayloads, keyboard, message_text, split_message
 from helpdesk.settings import Settings
@@ -63,11 +64,6 @@ BUTTON_EXPIRED = messages.Notice(
     vi="Lựa chọn này đã hết hạn. Vui lòng gõ lại câu hỏi.",
     en="This choice has expired. Please type your question again.",
 )
-
-
-def conversation_id(chat_id: int) -> str:
-    """The Rasa conversation of a Telegram chat."""
-    return f"tg-{chat_id}"
 
 
 def change_language_payload(language: str) -> str:
@@ -162,11 +158,16 @@ class TelegramChannel:
         if chat is None:
             return
         conversation = conversation_id(chat.id)
+        user = update.effective_user
+        source = telegram_user_tag(self._secret, user.id) if user is not None else None
         async with self._chats.hold(conversation):
             answers: list[BotMessage] = []
             try:
                 for turn in turns:
-                    answers = await self.rasa.send(conversation, turn)
+                    answers = await self.rasa.send(conversation, turn, source=source)
+            except MessageTooLong as exc:
+                await context.bot.send_message(chat.id, messages.message_too_long(exc.limit).both())
+                return
             except BotUnavailable:
                 await context.bot.send_message(chat.id, self.unavailable())
                 return

@@ -44,6 +44,7 @@ def poll_command() -> None:
     import httpx
     from telegram.error import TelegramError
 
+    from connectors.guard import guard_for
     from connectors.rasa_client import RasaClient
     from connectors.telegram.channel import (
         ALLOWED_UPDATES,
@@ -54,11 +55,15 @@ def poll_command() -> None:
 
     settings = get_settings()
     _token(settings)
+    from store.db import make_engine
+
     http = httpx.AsyncClient()
-    rasa = RasaClient(http, settings.rasa_url, secret=settings.secret_key.get_secret_value())
+    engine = make_engine(settings.database_url)
+    rasa = RasaClient.from_settings(http, settings, guard_for(settings, engine))
 
     async def close_http(_application: TelegramApp) -> None:
         await http.aclose()
+        engine.dispose()
 
     channel = TelegramChannel(rasa, settings)
     application = build_application(settings, channel, webhook=False, on_shutdown=close_http)

@@ -1,4 +1,9 @@
-"""The HTTP gateway's factory. Start with ``uvicorn --factory connectors.web.app:create_app``."""
+"""The HTTP gateway's factory.
+
+Start with ``uvicorn --factory connectors.web.app:create_app --no-proxy-headers``: the app
+applies ``X-Forwarded-For`` itself, from ``settings.trusted_proxies`` only (uvicorn's own
+default would believe it from any client on 127.0.0.1).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from connectors.guard import guard_for
 from connectors.rasa_client import RasaClient
 from connectors.ratelimit import RateLimiter, make_rate_limiter
 from connectors.telegram.channel import TelegramApp, TelegramChannel, build_application
@@ -80,15 +87,13 @@ def create_app(
             http = httpx.AsyncClient(transport=http_transport, limits=HTTP_LIMITS)
             stack.push_async_callback(http.aclose)
             app.state.http = http
-            app.state.rasa = RasaClient(
-                http, settings.rasa_url, secret=settings.secret_key.get_secret_value()
-            )
-            limiter = rate_limiter or make_rate_limiter(settings.redis_url)
-            stack.push_async_callback(limiter.close)
-            app.state.rate_limiter = limiter
             engine = make_engine(settings.database_url)
             stack.callback(engine.dispose)
             app.state.db_engine = engine
+            app.state.rasa = RasaClient.from_settings(http, settings, guard_for(settings, engine))
+            limiter = rate_limiter or make_rate_limiter(settings.redis_url)
+            stack.push_async_callback(limiter.close)
+            app.state.rate_limiter = limiter
             app.state.telegram = await _start_telegram(settings, app.state.rasa)
             if app.state.telegram is not None:
                 stack.push_async_callback(app.state.telegram.shutdown)
@@ -112,6 +117,9 @@ def create_app(
         expose_headers=["Retry-After"],
         max_age=600,
     )
+    if settings.trusted_proxies:
+        # Added last, so it runs first: everything after it sees the client the proxy names.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.include_router(health.router)
     app.include_router(procedures.router)
     app.include_router(chat.router)

@@ -55,7 +55,12 @@ def get_telegram(request: Request) -> TelegramApp | None:
 
 
 def get_client_address(request: Request) -> str:
-    """The caller's address (behind a proxy, run uvicorn with ``--proxy-headers``)."""
+    """The caller's address: the peer's, or what a proxy in ``settings.trusted_proxies`` says.
+
+    ``X-Forwarded-For`` is applied by the app itself (``create_app``) and only from those
+    proxies; uvicorn must run with ``--no-proxy-headers`` so that it does not trust the header
+    from any local client on its own.
+    """
     return request.client.host if request.client else "unknown"
 
 

@@ -47,21 +47,31 @@ def test_record_code_is_parsed_tolerantly(services) -> None:
     assert huge == {"record_code": None} and len(messages[0]["text"]) < 400
 
 
-def test_verification_must_be_four_digits(services) -> None:
+def test_verification_slot_takes_only_a_token(services) -> None:
     form = ValidateRecordStatusForm()
-    assert _validate(form, "verification", "12 34")[0] == {"verification": "1234"}
-    result, messages = _validate(form, "verification", "123", slots={"language": "en"})
-    assert result == {"verification": None} and "last 4 digits" in messages[0]["text"]
+    token = services.vault.issue("conversation-1", "1234")
+    assert _validate(form, "verification", token)[0] == {"verification": token}
+    # digits that reached Rasa somehow, words, a masked near-miss: asked again, never kept
+    for typed in ("1234", "12 34", "***", "không nhớ"):
+        result, messages = _validate(form, "verification", typed, slots={"language": "en"})
+        assert result == {"verification": None} and "last 4 digits" in messages[0]["text"]
+
+
+def _lookup_tracker(services, code: str, digits: str, sender: str = "conversation-1", **kw):
+    token = services.vault.issue(sender, digits)
+    return make_tracker(
+        '/give_verification{"verification_token":"' + token + '"}',
+        intent="give_verification",
+        sender_id=sender,
+        slots={"record_code": code, "verification": token, **kw.pop("slots", {})},
+        **kw,
+    )
 
 
 async def test_status_lookup_needs_the_second_factor_and_is_neutral(services) -> None:
     seed = seed_demo(services.sessions, services.settings)
     record = next(r for r in seed.records if r.status is RecordStatus.WAITING_SUPPLEMENT)
-    good = make_tracker(
-        record.phone_last4,
-        intent="give_verification",
-        slots={"record_code": record.code, "verification": record.phone_last4},
-    )
+    good = _lookup_tracker(services, record.code, record.phone_last4)
     messages, events = await run_action(ActionCheckRecordStatus(), good)
     text = messages[0]["text"]
     assert "bổ sung" in text.lower()
@@ -69,27 +79,57 @@ async def test_status_lookup_needs_the_second_factor_and_is_neutral(services) ->
     assert slots_of(events) == {"record_code": None, "verification": None}
 
     wrong_digits = "0000" if record.phone_last4 != "0000" else "1111"
-    wrong = make_tracker(
-        wrong_digits, slots={"record_code": record.code, "verification": wrong_digits}
-    )
-    unknown = make_tracker(
-        "4321", slots={"record_code": "000.00.99.H99-250101-9999", "verification": "4321"}
-    )
+    wrong = _lookup_tracker(services, record.code, wrong_digits)
+    unknown = _lookup_tracker(services, "000.00.99.H99-250101-9999", "4321")
     wrong_text = (await run_action(ActionCheckRecordStatus(), wrong))[0][0]["text"]
     unknown_text = (await run_action(ActionCheckRecordStatus(), unknown))[0][0]["text"]
     assert wrong_text == unknown_text
 
 
+async def test_after_wrong_digits_the_citizen_retries_the_same_code(services) -> None:
+    seed = seed_demo(services.sessions, services.settings)
+    record = seed.records[0]
+    wrong = "0000" if record.phone_last4 != "0000" else "1111"
+    messages, events = await run_action(
+        ActionCheckRecordStatus(), _lookup_tracker(services, record.code, wrong)
+    )
+    # the code is kept, the token slot cleared, and the answer asks for the digits again
+    # with the marker that makes the gateway protect the reply
+    assert slots_of(events) == {"verification": None}
+    assert any(m.get("custom") == {"expect": "verification"} for m in messages)
+    assert "gõ lại 4 số cuối" in "\n".join(m.get("text") or "" for m in messages)
+    again = _lookup_tracker(services, record.code, record.phone_last4)
+    messages, events = await run_action(ActionCheckRecordStatus(), again)
+    assert "Không tìm thấy" not in messages[0]["text"]
+    assert slots_of(events) == {"record_code": None, "verification": None}
+
+
+async def test_a_token_is_redeemed_once_and_only_in_its_conversation(services) -> None:
+    seed = seed_demo(services.sessions, services.settings)
+    record = seed.records[0]
+    tracker = _lookup_tracker(services, record.code, record.phone_last4, sender="owner-1")
+    stolen = make_tracker(
+        "x",
+        sender_id="thief-1",
+        slots={"record_code": record.code, "verification": tracker.get_slot("verification")},
+    )
+    messages, _ = await run_action(ActionCheckRecordStatus(), stolen)
+    assert "4 số cuối" in messages[0]["text"] and record.code not in messages[0]["text"]
+    # the thief's attempt spent it: the owner is asked again too
+    messages, events = await run_action(ActionCheckRecordStatus(), tracker)
+    assert messages[0].get("custom") == {"expect": "verification"}
+    assert slots_of(events) == {"verification": None}
+
+
 async def test_enumeration_from_one_conversation_is_locked(services) -> None:
     texts = []
-    for n in range(services.settings.lookup_max_failures + 2):
-        tracker = make_tracker(
-            "1234",
-            sender_id="prober",
-            slots={"record_code": f"000.00.12.H12-250701-{n:04d}", "verification": "1234"},
+    limit = services.settings.lookup_max_source_failures
+    for n in range(limit + 2):
+        tracker = _lookup_tracker(
+            services, f"000.00.12.H12-250701-{n:04d}", "1234", sender="prober"
         )
         texts.append((await run_action(ActionCheckRecordStatus(), tracker))[0][0]["text"])
-    assert texts[0] == texts[services.settings.lookup_max_failures - 1]
+    assert texts[0] == texts[limit - 1]
     assert texts[-1] != texts[0]  # refused: try again later
     assert services.settings.hotline in texts[-1]
 
@@ -124,7 +164,7 @@ async def test_handoff_records_a_sanitised_note(services) -> None:
         "cho tôi gặp cán bộ",
         intent="human_handoff",
         sender_id="c-42",
-        history=["số tôi là 0912 345 678, hỏi về đất"],
+        history=[("số tôi là 0912 345 678, hỏi về đất", "ask_procedure")],
         slots={"procedure": "1.013978"},
     )
     messages, _ = await run_action(ActionHandoff(), tracker)
@@ -172,10 +212,11 @@ async def test_two_stage_fallback(services) -> None:
 
 
 async def test_database_down_is_polite(services, caplog) -> None:
+    tracker = _lookup_tracker(services, "000.00.12.H12-250701-0001", "1234")
+    services.__dict__.pop("sessions", None)
+    services.__dict__.pop("lookup", None)
+    services.__dict__.pop("vault", None)
     services.settings.database_url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
-    tracker = make_tracker(
-        "1234", slots={"record_code": "000.00.12.H12-250701-0001", "verification": "1234"}
-    )
     messages, _ = await run_action(ActionCheckRecordStatus(), tracker)
     assert "hệ thống đang bận" in messages[0]["text"]
     assert "1234" not in caplog.text

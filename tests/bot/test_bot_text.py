@@ -91,20 +91,9 @@ def test_record_code_regex_finds_what_the_store_parses(typed: str) -> None:
     parse_record_code(found[0])  # the action server accepts the span as found
 
 
-@pytest.mark.parametrize(
-    ("message", "digits"),
-    [
-        ("4 số cuối là 5678.", ["5678"]),
-        ("5678", ["5678"]),
-        ("code 000.00.12.H12-250701-0001 last digits 4321", ["4321"]),
-        ("000.00.12.H12 250701 0001", []),
-        ("gọi tổng đài 1800 1096", []),
-        ("hồ sơ nộp năm 2025", []),
-        ("chứng thực 1200 trang", []),
-    ],
-)
-def test_verification_digits_regex(message: str, digits: list[str]) -> None:
-    assert [m.group() for m in _patterns()["verification_digits"].finditer(message)] == digits
+def test_no_pattern_extracts_a_second_factor() -> None:
+    """The bot never reads digits as a factor: the gateway sends it a token instead."""
+    assert "verification_digits" not in _patterns()
 
 
 @pytest.mark.parametrize(

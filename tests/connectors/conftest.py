@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,13 @@ from fastapi.testclient import TestClient
 
 from connectors.web.app import create_app
 from helpdesk.settings import Settings
-from tests.connectors.fake_rasa import FakeRasa
+from tests.connectors.fake_rasa import (
+    GATEWAY_HEALTH,
+    GATEWAY_WEBHOOK,
+    FakeRasa,
+    authorized,
+    check_body,
+)
 
 RASA = "http://rasa.test"
 ACTIONS = "http://actions.test"
@@ -39,13 +44,14 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
 class Upstream:
     """Rasa and the action server behind ``httpx.MockTransport``, scripted by :class:`FakeRasa`.
 
+    Rasa answers only its gateway channel with ``token`` (401 otherwise), as the real one.
     ``rasa_failure`` (an exception or a status code), ``rasa_raw`` (an odd answer) and
     ``actions_up`` break them on demand;
     ``delays`` holds seconds to wait before answering a given message.
     """
 
-    def __init__(self) -> None:
-        self.rasa = FakeRasa()
+    def __init__(self, token: str) -> None:
+        self.rasa = FakeRasa(token)
         self.rasa_failure: Exception | int | None = None
         self.rasa_raw: object | None = None  # answer this JSON instead of the script's
         self.actions_up = True
@@ -64,11 +70,21 @@ class Upstream:
             return httpx.Response(self.rasa_failure, text="boom")
         if request.method == "GET" and request.url.path == "/":
             return httpx.Response(200, text="Hello from Rasa: 3.6.21")
-        assert request.url.path == "/webhooks/rest/webhook"
+        if request.method == "GET" and request.url.path == GATEWAY_HEALTH:
+            return httpx.Response(200, json={"status": "ok"})
+        if request.method != "POST" or request.url.path != GATEWAY_WEBHOOK:
+            return httpx.Response(404, json={"error": "not found"})
+        if not authorized(request.headers.get("authorization"), self.rasa.token):
+            self.rasa.refused.append(401)
+            return httpx.Response(401, json={"error": "unauthorized"})
+        status, body = check_body(request.content)
+        if status != 200:
+            self.rasa.refused.append(status)
+            return httpx.Response(status, json=body)
         if self.rasa_raw is not None:
             return httpx.Response(200, json=self.rasa_raw)
-        body = json.loads(request.content)
         message = body["message"]
+        self.rasa.metadata.append(body.get("metadata"))
         self.events.append(f"start {message}")
         await asyncio.sleep(self.delays.get(message, 0))
         self.rasa.received.append((body["sender"], message))
@@ -80,8 +96,8 @@ class Upstream:
 
 
 @pytest.fixture
-def upstream() -> Upstream:
-    return Upstream()
+def upstream(gateway_settings: Settings) -> Upstream:
+    return Upstream(gateway_settings.internal_token("rasa"))
 
 
 @pytest.fixture

@@ -1,13 +1,22 @@
-"""A fake Rasa REST channel with a scripted conversation; a real HTTP server in tests.
+"""A fake of Rasa's gateway channel (bot/channels.py) with a scripted conversation.
 
-Run alone: ``python -m tests.connectors.fake_rasa --port 5005``.
+Like the real channel it answers only ``POST /webhooks/gateway/webhook`` with
+``Authorization: Bearer <token>`` (401 otherwise) and a JSON object with string ``sender`` and
+``message`` (400 otherwise); a message over 1000 characters is a 413. Given no token, it
+accepts any well-formed internal token (64 hex digits), for tests whose settings, and so
+whose token, are made after the fake starts. A real HTTP server in tests.
+
+Run alone: ``HELPDESK_RASA_TOKEN=... python -m tests.connectors.fake_rasa --port 5005``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hmac
 import json
+import os
+import re
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,6 +33,35 @@ LONG_PARAGRAPH = ("Đây là một đoạn văn dài để thử việc chia tin
 LONG_TEXT = "\n\n".join(f"{n}. {LONG_PARAGRAPH}" for n in range(1, 7))
 
 Message = dict[str, Any]
+
+GATEWAY_WEBHOOK = "/webhooks/gateway/webhook"
+GATEWAY_HEALTH = "/webhooks/gateway/health"
+MAX_MESSAGE_CHARS = 1000
+INTERNAL_TOKEN = re.compile(r"Bearer [0-9a-f]{64}")
+
+
+def authorized(header: str | None, token: str | None) -> bool:
+    """The gateway channel's check: ``Bearer <token>``, or any internal token if None."""
+    if token is None:
+        return INTERNAL_TOKEN.fullmatch(header or "") is not None
+    return hmac.compare_digest((header or "").encode(), f"Bearer {token}".encode())
+
+
+def check_body(raw: bytes) -> tuple[int, dict[str, Any]]:
+    """The gateway channel's body checks: (200, body) or (an error status, {"error": ...})."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return 400, {"error": "the body must be a JSON object"}
+    if not isinstance(body, dict):
+        return 400, {"error": "the body must be a JSON object"}
+    if not isinstance(body.get("sender"), str) or not isinstance(body.get("message"), str):
+        return 400, {"error": "sender and message must be strings"}
+    if body.get("metadata") is not None and not isinstance(body["metadata"], dict):
+        return 400, {"error": "metadata must be a JSON object"}
+    if len(body["message"]) > MAX_MESSAGE_CHARS:
+        return 413, {"error": "message too long"}
+    return 200, body
 
 
 def _procedure_choices() -> list[Message]:
@@ -59,10 +97,16 @@ def _documents() -> list[Message]:
 
 
 class FakeRasa:
-    """Answers by script; remembers each sender's place in the record-status form."""
+    """Answers by script; remembers each sender's place in the record-status form.
 
-    def __init__(self) -> None:
+    ``metadata`` holds the metadata sent with each message (None when there was none).
+    """
+
+    def __init__(self, token: str | None = None) -> None:
+        self.token = token
         self.received: list[tuple[str, str]] = []
+        self.metadata: list[dict[str, Any] | None] = []
+        self.refused: list[int] = []
         self.forms: dict[str, str] = {}
         self.languages: dict[str, str] = {}
 
@@ -145,9 +189,16 @@ class FakeRasa:
         return [{"text": "Xin lỗi, tôi chưa hiểu câu hỏi. Bạn có thể hỏi lại cách khác không?"}]
 
     async def webhook(self, request: Request) -> JSONResponse:
-        body = await request.json()
-        sender, message = str(body["sender"]), str(body["message"])
+        if not authorized(request.headers.get("authorization"), self.token):
+            self.refused.append(401)
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        status, body = check_body(await request.body())
+        if status != 200:
+            self.refused.append(status)
+            return JSONResponse(body, status_code=status)
+        sender, message = body["sender"], body["message"]
         self.received.append((sender, message))
+        self.metadata.append(body.get("metadata"))
         answers = await self.answer(sender, message)
         return JSONResponse([{"recipient_id": sender, **answer} for answer in answers])
 
@@ -158,10 +209,14 @@ class FakeRasa:
         async def root(request: Request) -> PlainTextResponse:
             return PlainTextResponse("Hello from Rasa: 3.6.21")
 
+        async def health(request: Request) -> JSONResponse:
+            return JSONResponse({"status": "ok"})
+
         return Starlette(
             routes=[
                 Route("/", root),
-                Route("/webhooks/rest/webhook", self.webhook, methods=["POST"]),
+                Route(GATEWAY_HEALTH, health),
+                Route(GATEWAY_WEBHOOK, self.webhook, methods=["POST"]),
                 Route("/_received", self.log),
             ]
         )
@@ -173,7 +228,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    uvicorn.run(FakeRasa().app(), host="127.0.0.1", port=args.port, log_level="warning")
+    # the token comes from the environment, as the real channel's does (never argv)
+    fake = FakeRasa(os.environ.get("HELPDESK_RASA_TOKEN") or None)
+    uvicorn.run(fake.app(), host="127.0.0.1", port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

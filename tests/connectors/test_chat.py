@@ -10,12 +10,15 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from connectors.conversations import web_conversation
+from connectors.privacy import address_tag
 from connectors.web.app import create_app
 from helpdesk.settings import Settings
 from tests.connectors.conftest import WARD_SITE, Upstream, make_settings
 from tests.connectors.fake_rasa import SOURCE
 
-CONVERSATION = "web-0123456789abcdef"
+CONVERSATION = "web-0123456789abcdef"  # what the widget sends
+SENDER = web_conversation(CONVERSATION)  # what Rasa sees
 
 
 def chat(
@@ -62,7 +65,7 @@ def test_relays_text_and_returns_one_shape(client: TestClient, upstream: Upstrea
             }
         ],
     }
-    assert upstream.rasa.received == [(CONVERSATION, "Làm giấy khai sinh cần gì?")]
+    assert upstream.rasa.received == [(SENDER, "Làm giấy khai sinh cần gì?")]
 
 
 def test_relays_a_button_payload_and_links(client: TestClient, upstream: Upstream) -> None:
@@ -73,17 +76,25 @@ def test_relays_a_button_payload_and_links(client: TestClient, upstream: Upstrea
     ]
     fee = chat(client, "lệ phí bao nhiêu").json()["messages"][0]
     assert fee["links"] == [{"title": "Cổng Dịch vụ công", "url": SOURCE}]
-    assert upstream.rasa.received[0] == (CONVERSATION, '/choose_procedure{"procedure":"1.001193"}')
+    assert upstream.rasa.received[0] == (SENDER, '/choose_procedure{"procedure":"1.001193"}')
 
 
 def test_text_is_trimmed(client: TestClient, upstream: Upstream) -> None:
     assert chat(client, "  lệ phí  \n").status_code == 200
-    assert upstream.rasa.received == [(CONVERSATION, "lệ phí")]
+    assert upstream.rasa.received == [(SENDER, "lệ phí")]
 
 
 @pytest.mark.parametrize(
     "conversation",
-    ["short", "x" * 65, "web 0123456789", "web-0123456789<script>", "wéb-0123456789"],
+    [
+        "short",
+        "x" * 65,
+        "web 0123456789",
+        "web-0123456789<script>",
+        "wéb-0123456789",
+        "web-0123456789\n",  # re.match(...$) let a trailing newline through
+        "\nweb-0123456789",
+    ],
 )
 def test_conversation_ids_are_validated(client: TestClient, conversation: str) -> None:
     response = chat(client, "xin chào", conversation=conversation)
@@ -92,8 +103,31 @@ def test_conversation_ids_are_validated(client: TestClient, conversation: str) -
 
 
 @pytest.mark.parametrize("conversation", ["a" * 8, "A_b-" * 16, "tg--1001234567"])
-def test_valid_conversation_ids(client: TestClient, conversation: str) -> None:
-    assert chat(client, "xin chào", conversation=conversation).status_code == 200
+def test_valid_conversation_ids(client: TestClient, upstream: Upstream, conversation: str) -> None:
+    response = chat(client, "xin chào", conversation=conversation)
+    assert response.status_code == 200
+    assert response.json()["conversation_id"] == conversation  # the client's own id back
+    assert upstream.rasa.received == [("web-" + conversation, "xin chào")]
+
+
+def test_a_web_client_cannot_write_into_a_telegram_conversation(
+    client: TestClient, upstream: Upstream
+) -> None:
+    """A web id of the tg- form lands in the web namespace, not in the Telegram chat."""
+    telegram_chat = 777001
+    assert chat(client, "/check_record_status", conversation=f"tg-{telegram_chat}").status_code
+    senders = {sender for sender, _ in upstream.rasa.received}
+    assert senders == {f"web-tg-{telegram_chat}"}
+    assert f"tg-{telegram_chat}" not in senders
+
+
+def test_the_client_address_travels_as_a_keyed_source(
+    client: TestClient, upstream: Upstream, gateway_settings: Settings
+) -> None:
+    assert chat(client, "xin chào").status_code == 200
+    secret = gateway_settings.secret_key.get_secret_value()
+    # TestClient's peer is "testclient"; Rasa gets its keyed hash, never the address
+    assert upstream.rasa.metadata == [{"source": address_tag(secret, "testclient")}]
 
 
 @pytest.mark.parametrize(
@@ -104,10 +138,26 @@ def test_valid_conversation_ids(client: TestClient, conversation: str) -> None:
         {"conversation_id": CONVERSATION, "text": "a", "payload": "/affirm"},
         {"conversation_id": CONVERSATION, "payload": "affirm"},
         {"conversation_id": CONVERSATION, "text": "a", "sender": "someone-else"},
+        {"conversation_id": CONVERSATION, "text": "   ", "payload": "/affirm"},
+        {"conversation_id": CONVERSATION, "text": None, "payload": None},
+        {"conversation_id": CONVERSATION, "text": 5},
     ],
 )
-def test_exactly_one_of_text_or_payload(client: TestClient, body: dict[str, str]) -> None:
-    assert client.post("/api/chat", json=body).status_code == 422
+def test_exactly_one_of_text_or_payload(client: TestClient, body: dict[str, object]) -> None:
+    response = client.post("/api/chat", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"] == "InvalidRequest"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"conversation_id": CONVERSATION, "text": "a", "payload": None},
+        {"conversation_id": CONVERSATION, "text": None, "payload": "/affirm"},
+    ],
+)
+def test_a_null_counts_as_absent(client: TestClient, body: dict[str, object]) -> None:
+    assert client.post("/api/chat", json=body).status_code == 200
 
 
 def test_message_length_limit_names_the_limit(client: TestClient, upstream: Upstream) -> None:
@@ -142,6 +192,20 @@ def test_not_json_is_a_clear_422(client: TestClient) -> None:
         "/api/chat", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "InvalidRequest" and body["problems"][0].startswith("body: not valid")
+    assert body["messages"]["vi"] and body["messages"]["en"]
+
+
+def test_validation_errors_do_not_echo_what_was_sent(client: TestClient) -> None:
+    digits = "0912345678"
+    response = client.post(
+        "/api/chat", json={"conversation_id": digits + " x", "text": "a", "phone": digits}
+    )
+    assert response.status_code == 422
+    assert digits not in response.json()["detail"]
+    assert "phone" in response.json()["detail"]  # names the field it refuses
+    assert "0912345678 x" not in response.text
 
 
 def test_rate_per_conversation(tmp_path: Path, upstream: Upstream) -> None:
@@ -213,7 +277,7 @@ def test_logs_hold_no_text_and_no_raw_ids(
     assert chat(client, secret_text).status_code == 200
     chat(client, "x" * 2000)
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    assert "relayed: conversation=" in logged and f"chars={len(secret_text)}" in logged
+    assert "relayed: conversation=" in logged
     for forbidden in ("079123456789", "Nguyễn", CONVERSATION, "xxxxxxxxxx"):
         assert forbidden not in logged
 
@@ -260,7 +324,9 @@ def test_openapi_documents_the_chat_contract(client: TestClient) -> None:
     assert {"200", "413", "422", "429", "503"} <= set(operation["responses"])
     schemas = spec["components"]["schemas"]
     assert {"ChatRequest", "ChatReply", "BotMessage", "Button", "Link", "ErrorBody"} <= set(schemas)
+    assert "HTTPValidationError" not in schemas  # a 422 has the ErrorBody shape too
     assert schemas["ChatRequest"]["properties"]["conversation_id"]["pattern"]
+    assert len(schemas["ChatRequest"]["oneOf"]) == 2
     assert client.get("/docs").status_code == 200
 
 
@@ -299,4 +365,4 @@ async def test_one_conversation_is_relayed_in_order(
     # Another conversation is not held up; this one's turns never overlap.
     assert upstream.events.index("end other") < upstream.events.index("end first")
     assert upstream.events.index("end first") < upstream.events.index("start second")
-    assert [m for s, m in upstream.rasa.received if s == CONVERSATION] == ["first", "second"]
+    assert [m for s, m in upstream.rasa.received if s == SENDER] == ["first", "second"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,6 +12,11 @@ import pytest
 from connectors.errors import BotUnavailable
 from connectors.locks import KeyedLocks
 from connectors.rasa_client import BotMessage, Button, Link, RasaClient, parse_message
+from tests.connectors.conftest import make_settings
+from tests.connectors.fake_rasa import FakeRasa
+from tests.connectors.servers import serve_in_thread
+
+TOKEN = "0123456789abcdef" * 4
 
 
 def test_parse_message_keeps_text_buttons_image_and_links() -> None:
@@ -50,11 +56,12 @@ def test_parse_message_drops_what_cannot_be_shown(raw: object) -> None:
     assert parse_message(raw) is None
 
 
-async def test_send_posts_to_the_rest_channel() -> None:
-    seen: list[tuple[str, dict[str, str]]] = []
+async def test_send_posts_to_the_gateway_channel_with_the_token() -> None:
+    seen: list[tuple[str, str | None, dict[str, object]]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        seen.append((str(request.url), json.loads(request.content)))
+        body = json.loads(request.content)
+        seen.append((str(request.url), request.headers.get("authorization"), body))
         return httpx.Response(
             200,
             json=[
@@ -64,15 +71,52 @@ async def test_send_posts_to_the_rest_channel() -> None:
         )
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        rasa = RasaClient(http, "http://rasa:5005/", secret="k")
+        rasa = RasaClient(http, "http://rasa:5005/", secret="k", token=TOKEN)
         answers = await rasa.send("web-12345678", "xin chào")
+        await rasa.send("web-12345678", "lệ phí", source="a1b2c3")
     assert answers == [BotMessage(text="Chào bạn")]
     assert seen == [
         (
-            "http://rasa:5005/webhooks/rest/webhook",
+            "http://rasa:5005/webhooks/gateway/webhook",
+            f"Bearer {TOKEN}",
             {"sender": "web-12345678", "message": "xin chào"},
-        )
+        ),
+        (
+            "http://rasa:5005/webhooks/gateway/webhook",
+            f"Bearer {TOKEN}",
+            {"sender": "web-12345678", "message": "lệ phí", "metadata": {"source": "a1b2c3"}},
+        ),
     ]
+
+
+async def test_the_fake_rasa_refuses_a_client_without_the_install_token(tmp_path: Path) -> None:
+    """The fake checks the door as the real channel does: a relay with another install's
+    token (or none) is refused and reported as unavailable; the right one gets through."""
+    settings = make_settings(tmp_path)
+    fake = FakeRasa(settings.internal_token("rasa"))
+    with serve_in_thread(fake.app()) as url:
+        async with httpx.AsyncClient() as http:
+            for token in ("not-the-token", TOKEN):
+                wrong = RasaClient(http, url, secret="k", token=token)
+                with pytest.raises(BotUnavailable, match="status 401"):
+                    await wrong.send("web-12345678", "xin chào")
+            right = RasaClient(http, url, secret="k", token=settings.internal_token("rasa"))
+            answers = await right.send("web-12345678", "lệ phí", source="a1b2c3")
+            bare = await http.post(
+                f"{url}/webhooks/gateway/webhook",
+                json={"sender": "web-12345678", "message": "xin chào"},
+            )
+            raw = await http.post(
+                f"{url}/webhooks/rest/webhook",
+                json={"sender": "web-12345678", "message": "xin chào"},
+                headers={"Authorization": f"Bearer {settings.internal_token('rasa')}"},
+            )
+    assert bare.status_code == 401
+    assert fake.refused == [401, 401, 401]
+    assert fake.received == [("web-12345678", "lệ phí")]
+    assert fake.metadata == [{"source": "a1b2c3"}]
+    assert "miễn lệ phí" in answers[0].text
+    assert raw.status_code == 404  # the open REST channel is gone
 
 
 @pytest.mark.parametrize(
@@ -94,7 +138,9 @@ async def test_failures_raise_bot_unavailable(answer: object, reason: str) -> No
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         with pytest.raises(BotUnavailable, match=reason):
-            await RasaClient(http, "http://rasa", secret="k").send("web-12345678", "hi")
+            await RasaClient(http, "http://rasa", secret="k", token=TOKEN).send(
+                "web-12345678", "hi"
+            )
 
 
 async def test_turns_of_one_conversation_never_overlap() -> None:
@@ -114,7 +160,7 @@ async def test_turns_of_one_conversation_never_overlap() -> None:
         return httpx.Response(200, json=[])
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        rasa = RasaClient(http, "http://rasa", secret="k")
+        rasa = RasaClient(http, "http://rasa", secret="k", token=TOKEN)
         await asyncio.gather(
             *(rasa.send("web-aaaaaaaa", f"a{n}") for n in range(5)),
             *(rasa.send("web-bbbbbbbb", f"b{n}") for n in range(5)),

@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
+from connectors.guard import guard_for
+from connectors.privacy import telegram_user_tag
 from connectors.rasa_client import RasaClient
 from connectors.telegram.channel import (
     TelegramChannel,
@@ -28,6 +30,7 @@ from connectors.telegram.format import KEY_PREFIX, MESSAGE_LIMIT
 from connectors.web.app import create_app
 from helpdesk.run import free_port
 from helpdesk.settings import Settings, get_settings
+from store.db import make_engine
 from tests.connectors.conftest import make_settings
 from tests.connectors.fake_rasa import LONG_TEXT, RECORD, FakeRasa
 from tests.connectors.fake_telegram import FakeBotApi, callback_update, text_update
@@ -124,6 +127,10 @@ def test_a_whole_conversation(
         (f"tg-{CHAT}", '/choose_procedure{"procedure":"1.001193"}'),
         (f"tg-{CHAT}", "Lệ phí bao nhiêu?"),
     ]
+    # Who asks travels as a keyed hash of the Telegram user, never the user id itself.
+    secret = webhook.app.state.settings.secret_key.get_secret_value()  # type: ignore[attr-defined]
+    assert rasa.metadata == [{"source": telegram_user_tag(secret, CHAT)}] * 3
+    assert all(str(CHAT) not in json.dumps(m) for m in rasa.metadata)
     # Plain text only: nothing the bot says is parsed as markup.
     assert all("parse_mode" not in call.params for call in api.sent())
 
@@ -176,10 +183,27 @@ def test_webhook_secret_is_required(webhook: TestClient, bot_api: tuple[FakeBotA
     assert len(bot_api[0].wait_for(1)) == 1  # only the authorised update was processed
 
 
-def test_webhook_refuses_a_body_that_is_not_an_update(webhook: TestClient) -> None:
-    response = webhook.post("/telegram/webhook", content=b"[1, 2", headers={HEADER: SECRET})
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[1, 2",
+        b"[1, 2]",
+        b"null",
+        b'"update"',
+        b'{"update_id": NaN}',
+        b'{"update_id": 1, "message": {"text": Infinity}}',
+        b'{"update_id": 1e999}',
+        b'{"update_id": 5, "message": {"message_id": 1, "date": 1, "text": "a\\ud800",'
+        b' "chat": {"id": 1, "type": "private"}}}',
+    ],
+)
+def test_webhook_refuses_a_body_that_is_not_an_update(
+    webhook: TestClient, rasa_server: tuple[FakeRasa, str], body: bytes
+) -> None:
+    response = webhook.post("/telegram/webhook", content=body, headers={HEADER: SECRET})
     assert response.status_code == 400
     assert response.json()["error"] == "InvalidUpdate"
+    assert rasa_server[0].received == []
 
 
 def test_webhook_without_a_running_bot(client: TestClient) -> None:
@@ -262,8 +286,9 @@ async def test_polling_mode_answers_updates(
 ) -> None:
     api = bot_api[0]
     settings = telegram_settings(tmp_path, bot_api[1], rasa_server[1], telegram_mode="polling")
+    engine = make_engine(settings.database_url)  # as `helpdesk telegram poll` runs it
     async with httpx.AsyncClient() as http:
-        rasa = RasaClient(http, settings.rasa_url, secret="test")
+        rasa = RasaClient.from_settings(http, settings, guard_for(settings, engine))
         application = build_application(settings, TelegramChannel(rasa, settings), webhook=False)
         api.updates.append(text_update(CHAT, "Làm giấy khai sinh cần gì?"))
         async with application:
@@ -275,8 +300,12 @@ async def test_polling_mode_answers_updates(
             finally:
                 await application.updater.stop()
                 await application.stop()
+    engine.dispose()
     assert sent[0].params["text"] == "Bạn muốn hỏi thủ tục nào?"
     assert api.sent("deleteWebhook")  # polling takes over from any webhook
+    assert rasa_server[0].received[0][0] == f"tg-{CHAT}"
+    secret = settings.secret_key.get_secret_value()
+    assert rasa_server[0].metadata == [{"source": telegram_user_tag(secret, CHAT)}]
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
-"""A real assistant for end-to-end tests: action server + Rasa (REST channel) on 127.0.0.1.
+"""A real assistant for end-to-end tests: action server + Rasa on 127.0.0.1, started as
+`helpdesk run` starts them (Rasa without its HTTP API, only the token-guarded gateway channel;
+the action server answering only Rasa's token).
 
 The model is the one `make run` uses (var/models), trained here first if config.yml or bot/
 changed. Both servers are started by the fixture and stopped by their process ids.
@@ -6,6 +8,7 @@ changed. Both servers are started by the fixture and stopped by their process id
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -14,8 +17,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from helpdesk.run import (
+    GATEWAY_WEBHOOK,
     RASA,
     actions_service,
     free_port,
@@ -31,12 +36,26 @@ from helpdesk.settings import PROJECT_ROOT, Settings
 
 @dataclass
 class Assistant:
-    rest_url: str
+    rasa_url: str
+    actions_url: str
     settings: Settings
     demo: object
 
-    def say(self, sender: str, text: str) -> list[dict]:
-        response = httpx.post(self.rest_url, json={"sender": sender, "message": text}, timeout=60)
+    @property
+    def webhook(self) -> str:
+        return f"{self.rasa_url}{GATEWAY_WEBHOOK}"
+
+    def rasa_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.settings.internal_token('rasa')}"}
+
+    def actions_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.settings.internal_token('actions')}"}
+
+    def say(self, sender: str, text: str, source: str | None = None) -> list[dict]:
+        """One message through the gateway channel, as the gateway sends it (token, source)."""
+        source = source or hashlib.sha256(f"e2e-source:{sender}".encode()).hexdigest()[:16]
+        body = {"sender": sender, "message": text, "metadata": {"source": source}}
+        response = httpx.post(self.webhook, json=body, headers=self.rasa_headers(), timeout=60)
         response.raise_for_status()
         return response.json()
 
@@ -77,12 +96,12 @@ def assistant(knowledge_var: Path, real_knowledge, tmp_path_factory) -> Iterator
     try:
         rasa_url = f"http://127.0.0.1:{rasa_port}"
         rasa = launch(
-            rasa_service(model_path(shared), render_endpoints(settings), rasa_url),
+            rasa_service(model_path(shared), render_endpoints(settings), rasa_url, settings),
             300,
             work / "rasa.log",
         )
         try:
-            yield Assistant(f"{rasa_url}/webhooks/rest/webhook", settings, demo)
+            yield Assistant(rasa_url, settings.actions_url, settings, demo)
         finally:
             stop([rasa])
     finally:
@@ -92,3 +111,39 @@ def assistant(knowledge_var: Path, real_knowledge, tmp_path_factory) -> Iterator
 @pytest.fixture
 def sender() -> str:
     return f"e2e-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass
+class Gateway:
+    """The real HTTP gateway (in process) in front of the running Rasa: what citizens use.
+
+    Only through it are second factors taken out of messages and phone and ID numbers masked,
+    so conversations that give a factor go through here, not to Rasa directly.
+    """
+
+    client: TestClient
+
+    def say(self, conversation: str, text: str) -> list[dict]:
+        body = {"conversation_id": conversation, "text": text}
+        response = self.client.post("/api/chat", json=body)
+        assert response.status_code == 200, response.text
+        messages: list[dict] = response.json()["messages"]
+        return messages
+
+    def text(self, conversation: str, text: str) -> str:
+        return "\n".join(m["text"] or "" for m in self.say(conversation, text))
+
+
+@pytest.fixture(scope="session")
+def gateway(assistant: Assistant) -> Iterator[Gateway]:
+    from connectors.web.app import create_app
+
+    settings = assistant.settings.model_copy(update={"rasa_url": assistant.rasa_url})
+    with TestClient(create_app(settings, load_knowledge=False)) as client:
+        yield Gateway(client)
+
+
+@pytest.fixture
+def conversation() -> str:
+    """A web conversation id (the gateway's Rasa sender id is ``web-`` + this)."""
+    return f"e2e{uuid.uuid4().hex[:12]}"

@@ -1,11 +1,12 @@
-"""Whole conversations through Rasa's REST channel, asserting on the facts in the answers."""
+"""Whole conversations through Rasa's gateway channel (and, where a citizen gives a second
+factor, through the real gateway in front of it), asserting on the facts in the answers."""
 
 from __future__ import annotations
 
 import pytest
 
 from store.status import RecordStatus
-from tests.e2e.conftest import Assistant
+from tests.e2e.conftest import Assistant, Gateway
 
 pytestmark = pytest.mark.rasa
 
@@ -33,24 +34,40 @@ def test_english_conversation(assistant: Assistant, sender: str) -> None:
     assert "Source: procedure 1.014064" in answer and "VND" in answer
 
 
-def test_record_status_with_second_factor(assistant: Assistant, sender: str) -> None:
+def test_record_status_with_second_factor(
+    gateway: Gateway, assistant: Assistant, conversation: str
+) -> None:
     record = next(r for r in assistant.demo.records if r.status is RecordStatus.RESULT_READY)
-    assert "mã" in assistant.text(sender, "tôi muốn tra cứu tình trạng hồ sơ").lower()
-    asked = assistant.text(sender, record.code.lower().replace("-", " "))
+    assert "mã" in gateway.text(conversation, "tôi muốn tra cứu tình trạng hồ sơ").lower()
+    asked = gateway.text(conversation, record.code.lower().replace("-", " "))
     assert "4" in asked
-    answer = assistant.text(sender, record.id_last4)
+    answer = gateway.text(conversation, record.id_last4)
     assert RecordStatus.RESULT_READY.label_vi.lower() in answer.lower()
     assert record.id_last4 not in answer and record.phone_last4 not in answer
 
 
-def test_record_status_wrong_factor_is_neutral(assistant: Assistant, sender: str) -> None:
+def test_record_status_wrong_factor_is_neutral(
+    gateway: Gateway, assistant: Assistant, conversation: str
+) -> None:
     record = assistant.demo.records[0]
-    assistant.text(sender, "kiểm tra hồ sơ của tôi")
-    assistant.text(sender, record.code)
+    gateway.text(conversation, "kiểm tra hồ sơ của tôi")
+    gateway.text(conversation, record.code)
     wrong = "0000" if "0000" not in (record.phone_last4, record.id_last4) else "1111"
-    answer = assistant.text(sender, wrong)
+    answer = gateway.text(conversation, wrong)
     assert record.status.label_vi.lower() not in answer.lower()
     assert assistant.settings.hotline in answer
+
+
+def test_digits_sent_to_rasa_directly_never_open_a_record(
+    assistant: Assistant, sender: str
+) -> None:
+    """Plain digits (not a token from the gateway) are asked again, never looked up."""
+    record = assistant.demo.records[0]
+    assistant.text(sender, "kiểm tra hồ sơ")
+    assistant.text(sender, record.code)
+    answer = assistant.text(sender, record.phone_last4)
+    assert record.status.label_vi.lower() not in answer.lower()
+    assert "4 chữ số cuối" in answer
 
 
 def test_office_finder(assistant: Assistant, sender: str) -> None:

@@ -28,7 +28,15 @@ from store.status import RecordStatus
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_SECRET = "test-secret-key-not-for-production"
-TABLES = ("record_status_events", "records", "lookup_failures", "feedback", "handoff_notes")
+TABLES = (
+    "record_status_events",
+    "records",
+    "lookup_failures",
+    "feedback",
+    "handoff_notes",
+    "factor_tokens",
+    "awaiting_factors",
+)
 NOW = datetime(2025, 7, 3, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam, a Thursday
 
 

@@ -11,12 +11,12 @@ from helpdesk.errors import FeedbackInvalid
 from store.feedback import feedback_summary, normalise_rating, record_feedback
 from store.handoff import (
     MAX_NOTE_CHARS,
-    REDACTED,
     close_handoff,
     open_handoff,
     open_handoffs,
     sanitize_note,
 )
+from store.personal import MASK
 
 if TYPE_CHECKING:
     from conftest import Db
@@ -67,12 +67,15 @@ def test_sanitize_removes_phone_id_and_email(note: str, kept: str, removed: str)
     assert not any(run in cleaned for run in ("912345678", "0912", "345 678"))
 
 
-def test_sanitize_keeps_record_codes_amounts_and_short_numbers() -> None:
+def test_sanitize_keeps_amounts_and_short_numbers_but_no_code_or_factor() -> None:
     note = (
         "Hồ sơ 000.00.12.H12-250701-0001 quá hạn 3 ngày; lệ phí 1.500.000 đồng, "
-        "tổng 1.500.000.000 đồng; thủ tục 1.004222; hẹn 10/07/2025"
+        "tổng 1.500.000.000 đồng; thủ tục 1.004222; số cuối 4821; tôi là Trần Thị Bình"
     )
-    assert sanitize_note(note) == note
+    assert sanitize_note(note) == (
+        "Hồ sơ 000.00.12.H12-250701-**** quá hạn 3 ngày; lệ phí 1.500.000 đồng, "
+        "tổng 1.500.000.000 đồng; thủ tục 1.004222; số cuối ***; tôi là ***"
+    )
 
 
 def test_sanitize_trims_long_notes() -> None:
@@ -87,7 +90,7 @@ def test_handoff_notes_open_and_close(db: Db) -> None:
         note="Người dân cần hỗ trợ đăng ký thường trú, SĐT 0912345678",
         now=NOW,
     )
-    assert note.status == "open" and REDACTED in note.note and "0912345678" not in note.note
+    assert note.status == "open" and MASK in note.note and "0912345678" not in note.note
     stored = db.scalar("SELECT note FROM handoff_notes")
     assert "0912345678" not in stored
     assert [n.id for n in open_handoffs(db.sessions)] == [note.id]

@@ -1,4 +1,7 @@
-"""Status lookups: answers, neutral failures, and rate limits that every replica shares."""
+"""Status lookups: answers, the second factor (4 or 8 digits), neutral failures.
+
+The limits on failed lookups are tested in ``test_store_lookup_limits.py``.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import store.lookup as lookup_module
-from helpdesk.errors import LookupRefused, StoreUnavailable
+from helpdesk.errors import StoreUnavailable
 from store.answer import LookupOutcome, RecordAnswer
 from store.db import make_engine, make_session_factory
 from store.hashing import verification_hash
-from store.lookup import RecordLookup, normalise_digits
+from store.lookup import Factor, RecordLookup, normalise_digits, parse_factor
 from store.models import Record
 from store.status import DeadlineClass, RecordStatus
 
@@ -97,6 +100,60 @@ def test_unknown_code_and_wrong_digits_get_the_same_answer(db: Db, add_record: A
     assert wrong_digits.record is None and wrong_digits.reason is None
 
 
+def test_both_factors_open_the_record_in_either_order(db: Db, add_record: AddRecord) -> None:
+    add_record(CODE)
+    lookup = _lookup(db)
+    for digits in (
+        f"{PHONE} {ID4}",
+        f"{ID4} {PHONE}",
+        f"{PHONE}.{ID4}",
+        f"{ID4}-{PHONE}",
+        f"{PHONE}{ID4}",
+        Factor((ID4, PHONE)),
+    ):
+        result = lookup.lookup(CODE, digits, "conv-1", source="src-1", now=NOW)
+        assert result.found, digits
+        assert result.record is not None and result.record.code == CODE
+
+
+@pytest.mark.parametrize(
+    "digits",
+    [f"{PHONE} 0000", f"0000 {ID4}", f"{PHONE} {PHONE}", f"{ID4} {ID4}", "2356 4578"],
+)
+def test_both_factors_must_both_match(db: Db, add_record: AddRecord, digits: str) -> None:
+    add_record(CODE)
+    result = _lookup(db).lookup(CODE, digits, "conv-1", now=NOW)
+    assert result.outcome is LookupOutcome.NOT_FOUND
+    assert db.scalar("SELECT count(*) FROM lookup_failures") == 3  # counted like any failure
+
+
+@pytest.mark.parametrize(("phone", "id_number"), [(PHONE, None), (None, ID4)])
+def test_record_lacking_one_factor_cannot_be_opened_with_both(
+    db: Db, add_record: AddRecord, phone: str | None, id_number: str | None
+) -> None:
+    add_record(CODE, phone=phone, id_number=id_number)
+    lookup = _lookup(db)
+    both = lookup.lookup(CODE, f"{PHONE} {ID4}", "conv-1", now=NOW)
+    unknown = lookup.lookup("000.00.12.H12-250701-0002", f"{PHONE} {ID4}", "conv-2", now=NOW)
+    assert both.outcome is LookupOutcome.NOT_FOUND
+    assert both == unknown  # nothing tells that the record exists but lacks a factor
+    assert "1800 1096" in both.message_vi and "1800 1096" in both.message_en
+    # The factor it has still opens it alone.
+    assert lookup.lookup(CODE, phone or id_number or "", "conv-3", now=NOW).found
+
+
+def test_unknown_code_and_wrong_digits_get_the_same_answer_with_both_factors(
+    db: Db, add_record: AddRecord
+) -> None:
+    add_record(CODE)
+    lookup = _lookup(db)
+    wrong_digits = lookup.lookup(CODE, "0000 1111", "conv-1", now=NOW)
+    unknown_code = lookup.lookup("000.00.12.H12-250701-0002", f"{PHONE} {ID4}", "conv-2", now=NOW)
+    assert wrong_digits.outcome is LookupOutcome.NOT_FOUND
+    assert wrong_digits.to_dict() == unknown_code.to_dict()
+    assert "8 chữ số" in wrong_digits.message_vi and "8 digits" in wrong_digits.message_en
+
+
 def test_unknown_code_path_does_the_same_hashing_work(
     db: Db, add_record: AddRecord, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -120,6 +177,13 @@ def test_unknown_code_path_does_the_same_hashing_work(
     calls.clear()
     lookup.lookup("000.00.12.H12-250701-0009", "0000", "conv-2", now=NOW)
     assert calls == known == ["hmac", "compare", "compare"]
+
+    calls.clear()
+    lookup.lookup(CODE, "0000 1111", "conv-3", now=NOW)
+    known = list(calls)
+    calls.clear()
+    lookup.lookup("000.00.12.H12-250701-0009", "0000 1111", "conv-4", now=NOW)
+    assert calls == known == ["hmac", "hmac", *["compare"] * 4]
 
 
 def test_only_hashes_of_the_digits_are_stored(db: Db, add_record: AddRecord) -> None:
@@ -161,7 +225,23 @@ def test_malformed_codes_get_the_reason_and_are_not_counted(db: Db, code: str, r
     assert db.scalar("SELECT count(*) FROM lookup_failures") == 0
 
 
-@pytest.mark.parametrize("digits", ["", "123", "12345", "abcd", "12 3", "1" * 10_240, "١٢٣٤"])
+@pytest.mark.parametrize(
+    "digits",
+    [
+        "",
+        "123",
+        "12345",
+        "1234567",
+        "123456789",
+        "0912 345 678",
+        "abcd",
+        "12 3",
+        "12/34",
+        "1234, 5678",
+        "1" * 10_240,
+        "١٢٣٤",
+    ],
+)
 def test_bad_second_factor_is_asked_again_and_not_counted(
     db: Db, add_record: AddRecord, digits: str
 ) -> None:
@@ -174,111 +254,43 @@ def test_bad_second_factor_is_asked_again_and_not_counted(
 def test_normalise_digits() -> None:
     assert normalise_digits(" 12 34 ") == "1234"
     assert normalise_digits("１２３４") == "1234"
-    assert normalise_digits("12-34") is None
-    assert normalise_digits("x" * 100) is None
+    assert normalise_digits("12-34") == "1234"
+    for both in ("1234 5678", "1234.5678", "1234-5678", "1234 – 5678", "12345678", " 12 34 56 78 "):
+        assert normalise_digits(both) == "1234 5678", both
+    # What it returns is accepted again as it is: the action server keeps it in a slot.
+    assert normalise_digits(normalise_digits("1234.5678") or "") == "1234 5678"
+    for bad in ("x" * 100, "123", "12345", "1234 567", "1234 5678 9", "1234/5678", "١٢٣٤"):
+        assert normalise_digits(bad) is None, bad
 
 
-def test_brute_force_on_one_code_locks_it_even_for_the_right_digits(
-    db: Db, add_record: AddRecord
-) -> None:
-    add_record(CODE)
-    lookup = _lookup(db)
-    for attempt in range(5):  # each from a new conversation: only the code is counted 5 times
-        wrong = f"{attempt:04d}"
-        assert lookup.lookup(CODE, wrong, f"attacker-{attempt}", now=NOW).outcome is (
-            LookupOutcome.NOT_FOUND
-        )
-    later = NOW + timedelta(minutes=10)
-    with pytest.raises(LookupRefused) as refused:
-        lookup.lookup(CODE, PHONE, "the-real-applicant", now=later)
-    assert refused.value.retry_after_seconds == 3600 - 600
-    # Other codes are not affected for other conversations.
-    other = lookup.lookup("000.00.12.H12-250701-0002", PHONE, "someone-else", now=later)
-    assert other.outcome is LookupOutcome.NOT_FOUND
-    # Once the window has passed, the right digits work again.
-    after = NOW + timedelta(seconds=3600)
-    assert lookup.lookup(CODE, PHONE, "the-real-applicant", now=after).found
-
-
-def test_enumeration_from_one_conversation_is_locked(db: Db, add_record: AddRecord) -> None:
-    add_record(CODE)
-    lookup = _lookup(db)
-    for sequence in range(2, 7):
-        probe = f"000.00.12.H12-250701-{sequence:04d}"
-        assert lookup.lookup(probe, "1234", "prober", now=NOW).outcome is LookupOutcome.NOT_FOUND
-    with pytest.raises(LookupRefused):
-        lookup.lookup(CODE, PHONE, "prober", now=NOW + timedelta(seconds=1))
-    with pytest.raises(LookupRefused):
-        lookup.lookup("000.00.12.H12-250701-0099", "1234", "prober", now=NOW)
-    # A different conversation is not locked, and the existing record was never revealed.
-    assert lookup.lookup(CODE, PHONE, "honest", now=NOW).found
-
-
-def test_refused_attempts_are_not_counted_so_the_lock_ends(db: Db, add_record: AddRecord) -> None:
-    add_record(CODE)
-    lookup = _lookup(db)
-    for _ in range(5):
-        lookup.lookup(CODE, "0000", "c", now=NOW)
-    for minute in range(1, 30):
-        with pytest.raises(LookupRefused):
-            lookup.lookup(CODE, "0000", "c", now=NOW + timedelta(minutes=minute))
-    assert lookup.lookup(CODE, PHONE, "c", now=NOW + timedelta(hours=1)).found
-
-
-def test_rate_limit_is_shared_by_two_replicas(db: Db, add_record: AddRecord) -> None:
-    add_record(CODE)
-    replica_a = _lookup(db, db.replica())
-    replica_b = _lookup(db, db.replica())
-    for attempt in range(5):
-        replica = replica_a if attempt % 2 == 0 else replica_b
-        assert replica.lookup(CODE, "0000", f"c{attempt}", now=NOW).outcome is (
-            LookupOutcome.NOT_FOUND
-        )
-    for replica in (replica_a, replica_b):
-        with pytest.raises(LookupRefused):
-            replica.lookup(CODE, PHONE, "new", now=NOW + timedelta(seconds=5))
-
-
-def test_conversation_limit_is_shared_by_two_replicas(db: Db, add_record: AddRecord) -> None:
-    add_record(CODE)
-    replica_a = _lookup(db, db.replica())
-    replica_b = _lookup(db, db.replica())
-    for sequence in range(2, 7):
-        replica = replica_a if sequence % 2 else replica_b
-        replica.lookup(f"000.00.12.H12-250701-{sequence:04d}", "1234", "prober", now=NOW)
-    with pytest.raises(LookupRefused):
-        replica_a.lookup(CODE, PHONE, "prober", now=NOW)
-    with pytest.raises(LookupRefused):
-        replica_b.lookup(CODE, PHONE, "prober", now=NOW)
-
-
-def test_limits_come_from_settings(db: Db, add_record: AddRecord) -> None:
-    add_record(CODE)
-    lookup = _lookup(db, lookup_max_failures=2, lookup_window_seconds=60)
-    lookup.lookup(CODE, "0000", "a", now=NOW)
-    lookup.lookup(CODE, "0001", "b", now=NOW)
-    with pytest.raises(LookupRefused) as refused:
-        lookup.lookup(CODE, PHONE, "c", now=NOW)
-    assert refused.value.retry_after_seconds == 60
-    assert lookup.lookup(CODE, PHONE, "c", now=NOW + timedelta(seconds=60)).found
-
-
-def test_old_failures_are_forgotten(db: Db, add_record: AddRecord) -> None:
-    add_record(CODE)
-    lookup = _lookup(db)
-    lookup.lookup(CODE, "0000", "a", now=NOW)
-    lookup.lookup(CODE, "0000", "a", now=NOW + timedelta(hours=2))
-    # Only the new failure's two keys remain; the hour-old ones were pruned.
-    assert db.scalar("SELECT count(*) FROM lookup_failures") == 2
-    assert db.scalar("SELECT count(DISTINCT key_hash) FROM lookup_failures") == 2
+def test_parse_factor() -> None:
+    one = parse_factor("12 34")
+    assert one is not None and one.groups == ("1234",) and not one.both
+    two = parse_factor("5678-1234")
+    assert two is not None and two.groups == ("5678", "1234") and two.both
+    assert str(two) == "5678 1234"
+    assert "5678" not in repr(two) and "1234" not in repr(two)  # never in a log line
+    assert parse_factor(None) is None  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        Factor(("12a4",))
+    with pytest.raises(ValueError):
+        Factor(("1234", "5678", "9012"))  # type: ignore[arg-type]
 
 
 def test_failure_keys_are_hashes(db: Db) -> None:
-    _lookup(db).lookup(CODE, "0000", "telegram:123456789", now=NOW)
-    keys = [row[0] for row in db.rows("SELECT key_hash FROM lookup_failures")]
-    assert len(keys) == 2
+    lookup = _lookup(db)
+    lookup.lookup(CODE, "0000", "telegram:123456789", now=NOW)
+    lookup.lookup(CODE, "0000 1111", "web-abcdefgh", source="client-203.0.113.7", now=NOW)
+    rows = db.rows("SELECT key_hash FROM lookup_failures")
+    keys = [row[0] for row in rows]
+    # Each failure counts against the code with its asker, the asker, and the code.
+    assert len(keys) == 6 and len(set(keys)) == 5
+    secret = db.settings.secret_key.get_secret_value()
     for key in keys:
-        assert len(key) == 64 and CODE not in key and "123456789" not in key
+        assert len(key) == 64 and int(key, 16) >= 0
+        for revealing in (CODE, "250701", "123456789", "203.0.113.7", "0000", "1111"):
+            assert revealing not in key
+        assert key != verification_hash(secret, CODE, "0000")
 
 
 def test_logs_hold_nothing_personal(
@@ -289,10 +301,12 @@ def test_logs_hold_nothing_personal(
     lookup = _lookup(db)
     lookup.lookup(CODE, PHONE, "telegram:123456789", now=NOW)
     lookup.lookup(CODE, "9876", "telegram:123456789", now=NOW)
+    lookup.lookup(CODE, f"{PHONE} {ID4}", "tg-1", source="tg-user-123456789", now=NOW)
+    lookup.lookup(CODE, "9876 5432", "tg-1", source="tg-user-123456789", now=NOW)
     lookup.lookup("000.00.12.H12-251301-0001", "9876", "telegram:123456789", now=NOW)
     text = caplog.text
     assert "record lookup" in text
-    for personal in (PHONE, "9876", CODE, "250701", "123456789"):
+    for personal in (PHONE, ID4, "9876", "5432", CODE, "250701", "123456789"):
         assert personal not in text
 
 
@@ -313,23 +327,3 @@ def test_naive_now_and_missing_conversation_are_programming_errors(db: Db) -> No
         lookup.lookup(CODE, PHONE, "", now=NOW)
     with pytest.raises(ValueError):
         lookup.lookup(CODE, PHONE, "c", now=NOW.replace(tzinfo=None))
-
-
-def test_concurrent_attempts_on_two_replicas_never_exceed_the_limit(
-    db: Db, add_record: AddRecord
-) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    add_record(CODE)
-    replicas = [_lookup(db, db.replica()), _lookup(db, db.replica())]
-
-    def attempt(i: int) -> str:
-        try:
-            return replicas[i % 2].lookup(CODE, f"{i:04d}", f"c{i}", now=NOW).outcome.value
-        except LookupRefused:
-            return "refused"
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        outcomes = list(pool.map(attempt, range(1, 17)))
-    assert outcomes.count("not_found") == 5
-    assert outcomes.count("refused") == 11

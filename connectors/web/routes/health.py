@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
 CHECK_TIMEOUT = 3.0
+RASA_HEALTH = "/webhooks/gateway/health"
 
 
 class Check(BaseModel):
@@ -77,7 +78,8 @@ async def readyz(
 ) -> Readiness:
     """Rasa, the action server and the database answer (503 with the failing check if not)."""
     probes = {
-        "rasa": asyncio.ensure_future(_get_ok(http, settings.rasa_url.rstrip("/") + "/")),
+        # the gateway channel's health: 200 only once Rasa's model is loaded
+        "rasa": asyncio.ensure_future(_get_ok(http, settings.rasa_url.rstrip("/") + RASA_HEALTH)),
         "actions": asyncio.ensure_future(
             _get_ok(http, settings.actions_url.rstrip("/") + "/health")
         ),
