@@ -45,10 +45,11 @@ test: setup bot-validate bot-train bot-test pytest ## Run the whole test suite (
 pytest: $(VENV)/.installed ## Only the Python tests (unit, integration, browser, end-to-end)
 	$(PY) -m pytest -q
 
-lint: $(VENV)/.installed ## ruff check, ruff format --check, mypy
+lint: $(VENV)/.installed ## ruff check, ruff format --check, mypy, the import layers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy helpdesk knowledge store offices actions connectors
+	$(VENV)/bin/mypy helpdesk helpdesk_cli botdata knowledge store offices actions connectors
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(VENV)/.installed ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

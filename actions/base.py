@@ -1,4 +1,10 @@
-"""What every action shares: the conversation's language and a polite failure."""
+"""What every action shares: the conversation's language and a polite failure.
+
+Every action and every form validation derives from :class:`PoliteAction`: whatever fails
+inside it (a part of the back end that is down, a bug), the citizen gets the ``unavailable``
+answer with the hotline, never a silent bot, and the log gets the action's name and the
+traceback, never the message.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,14 @@ import logging
 from abc import ABC, abstractmethod
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.services import Services, get_services
-from actions.texts import Lang, say
+from actions.texts import say
+from helpdesk.language import Lang
 from knowledge.search import MAX_QUERY_CHARS
 
 logger = logging.getLogger(__name__)
@@ -48,27 +57,69 @@ def hotline_values(services: Services) -> dict[str, str]:
     return {"hotline": services.settings.hotline, "hours": services.settings.hotline_hours}
 
 
-class HelpdeskAction(Action, ABC):
-    """An action that never shows a stack trace: failures become a polite answer."""
+def say_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """The polite "cannot answer right now" with the hotline, in the conversation's language."""
+    values = hotline_values(get_services())
+    dispatcher.utter_message(text=say("unavailable", language(tracker), **values))
+
+
+class PoliteAction(Action, ABC):
+    """An action whose every failure becomes the polite ``unavailable`` answer."""
 
     @abstractmethod
     def name(self) -> str: ...
+
+    @abstractmethod
+    async def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
+        """What the action does; may fail (see :meth:`run`)."""
+
+    def events_after_failure(self, tracker: Tracker) -> Events:
+        """The events returned after a failure (none: the conversation goes on unchanged)."""
+        return []
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
+        try:
+            return await self.answer(dispatcher, tracker, domain)
+        except Exception:
+            # no message text in the log: it may hold personal data
+            logger.exception("action %s failed", self.name())
+            say_unavailable(dispatcher, tracker)
+            return self.events_after_failure(tracker)
+
+
+class HelpdeskAction(PoliteAction):
+    """An action that answers from the back end's parts (:class:`Services`)."""
 
     @abstractmethod
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events: ...
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    async def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Events:
-        services = get_services()
-        try:
-            return await self.act(dispatcher, tracker, services)
-        except Exception:
-            # no message text in the log: it may hold personal data
-            logger.exception("action %s failed", self.name())
-            dispatcher.utter_message(
-                text=say("unavailable", language(tracker), **hotline_values(services))
-            )
-            return []
+        return await self.act(dispatcher, tracker, get_services())
+
+
+class HelpdeskFormValidation(PoliteAction, FormValidationAction):
+    """A form's slot validation (rasa-sdk's ``validate_<slot>`` methods), failing politely.
+
+    After a failure the slots under validation are cleared, so that the form asks for them
+    again instead of accepting what it could not check.
+    """
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    async def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
+        events: Events = await FormValidationAction.run(self, dispatcher, tracker, domain)
+        return events
+
+    def events_after_failure(self, tracker: Tracker) -> Events:
+        return [SlotSet(slot, None) for slot in tracker.slots_to_validate()]

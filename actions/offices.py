@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import Events, HelpdeskAction, language
+from actions.base import Events, HelpdeskAction, HelpdeskFormValidation, language
 from actions.services import Services, get_services
-from actions.texts import ASK_FOR, Lang, say
+from actions.texts import ASK_FOR, say
+from helpdesk.language import Lang
+
+if TYPE_CHECKING:
+    from offices import CenterContact, Match, Resolution
 
 MAX_PLACE_CHARS = 200
 
@@ -28,7 +32,7 @@ def _previous_place_text(tracker: Tracker) -> str | None:
     return texts[-2] if len(texts) >= 2 else None
 
 
-def _place_buttons(resolution: Any, lang: Lang) -> list[dict[str, str]]:
+def _place_buttons(resolution: Resolution, lang: Lang) -> list[dict[str, str]]:
     buttons = []
     for place in resolution.candidates[:6]:
         label = ", ".join(p for p in (place.district, place.province) if p)
@@ -38,7 +42,7 @@ def _place_buttons(resolution: Any, lang: Lang) -> list[dict[str, str]]:
     return buttons
 
 
-class ValidateOfficeForm(FormValidationAction):
+class ValidateOfficeForm(HelpdeskFormValidation):
     def name(self) -> str:
         return "validate_office_form"
 
@@ -75,7 +79,7 @@ class ValidateOfficeForm(FormValidationAction):
         return {"place": text}
 
 
-def describe_match(match: Any, lang: Lang) -> str:
+def describe_match(match: Match, lang: Lang) -> str:
     old = ", ".join(p for p in (match.old_ward, match.old_district, match.old_province) if p)
     names = [w.name for w in match.new_wards]
     joined = ", ".join(names)
@@ -92,7 +96,7 @@ def describe_match(match: Any, lang: Lang) -> str:
     return f"{old} nay thuộc {match.new_ward}, {match.new_province}."
 
 
-def describe_center(center: Any, lang: Lang) -> str:
+def describe_center(center: CenterContact, lang: Lang) -> str:
     if lang == "en":
         lines = [f"Service center: {center.name}."]
         if center.address:

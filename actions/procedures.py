@@ -9,17 +9,19 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import assert_never
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import Events, HelpdeskAction, entity, hotline_values, language, latest_text
-from actions.resolve import Found, find_procedure
 from actions.services import Services
-from actions.texts import Lang, say
-from knowledge.answers import Topic, render
+from actions.texts import say
+from actions.which_procedure import AskWhich, Choices, NotFound, ProcedureFound, find_procedure
+from helpdesk.language import Lang
+from knowledge.answers import TOPICS, Topic, render
 from knowledge.search import Hit
 
 PAGES = re.compile(r"(\d{1,4})")
@@ -29,7 +31,7 @@ def choose_payload(code: str) -> str:
     return "/choose_procedure" + json.dumps({"procedure": code}, separators=(",", ":"))
 
 
-def choice_buttons(hits: list[Hit], lang: Lang) -> list[dict[str, str]]:
+def choice_buttons(hits: Sequence[Hit], lang: Lang) -> list[dict[str, str]]:
     return [
         {"title": h.name_en if lang == "en" else h.name, "payload": choose_payload(h.code)}
         for h in hits
@@ -37,6 +39,13 @@ def choice_buttons(hits: list[Hit], lang: Lang) -> list[dict[str, str]]:
 
 
 PAGE_COUNT_INTENT = "give_page_count"
+_TOPIC_BY_VALUE: dict[str, Topic] = {topic: topic for topic in TOPICS}
+
+
+def pending_topic(tracker: Tracker) -> Topic:
+    """The question asked before the citizen chose a procedure (slot ``topic``); an absent
+    or unknown value is a general question."""
+    return _TOPIC_BY_VALUE.get(str(tracker.get_slot("topic")), "overview")
 
 
 def page_count(tracker: Tracker) -> int | None:
@@ -84,7 +93,7 @@ async def answer_about(
 ) -> Events:
     lang = language(tracker)
     knowledge = services.knowledge
-    found: Found = await asyncio.to_thread(
+    found = await asyncio.to_thread(
         find_procedure,
         knowledge.searcher,
         latest_text(tracker),
@@ -92,17 +101,19 @@ async def answer_about(
         tracker.get_slot("procedure"),
         frozenset(knowledge.catalogue.procedures),
     )
-    if found.kind == "found" and found.code:
-        return answer(dispatcher, tracker, services, topic, found.code)
-    if found.kind == "choices":
-        dispatcher.utter_message(
-            text=say("which_procedure", lang), buttons=choice_buttons(found.choices, lang)
-        )
-        return [SlotSet("topic", topic)]
-    if found.kind == "ask":
-        dispatcher.utter_message(text=say("ask_which_procedure", lang))
-        return [SlotSet("topic", topic)]
-    dispatcher.utter_message(text=say("not_found", lang, **hotline_values(services)))
+    match found:
+        case ProcedureFound(code):
+            return answer(dispatcher, tracker, services, topic, code)
+        case Choices(hits):
+            dispatcher.utter_message(
+                text=say("which_procedure", lang), buttons=choice_buttons(hits, lang)
+            )
+        case AskWhich():
+            dispatcher.utter_message(text=say("ask_which_procedure", lang))
+        case NotFound():
+            dispatcher.utter_message(text=say("not_found", lang, **hotline_values(services)))
+        case unreachable:
+            assert_never(unreachable)
     return [SlotSet("topic", topic)]
 
 
@@ -170,5 +181,4 @@ class ActionChooseProcedure(HelpdeskAction):
         if not code or code not in services.knowledge.catalogue:
             dispatcher.utter_message(text=say("ask_which_procedure", language(tracker)))
             return []
-        topic: Any = tracker.get_slot("topic") or "overview"
-        return answer(dispatcher, tracker, services, topic, code)
+        return answer(dispatcher, tracker, services, pending_topic(tracker), code)

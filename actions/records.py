@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import Events, HelpdeskAction, language
+from actions.base import Events, HelpdeskAction, HelpdeskFormValidation, language
 from actions.services import Services
 from actions.texts import say
 from helpdesk.errors import LookupRefused, RecordCodeDefect, RecordCodeInvalid
@@ -44,7 +44,7 @@ def ask_factor_again(dispatcher: CollectingDispatcher, text: str) -> None:
     dispatcher.utter_message(text=text, json_message=EXPECT_FACTOR)
 
 
-class ValidateRecordStatusForm(FormValidationAction):
+class ValidateRecordStatusForm(HelpdeskFormValidation):
     def name(self) -> str:
         return "validate_record_status_form"
 

@@ -7,12 +7,21 @@ affected actions answer politely instead of failing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from helpdesk.errors import HelpdeskError, StoreUnavailable
 from helpdesk.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # the parts load heavy libraries: imported when first built, not here
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from knowledge.service import Knowledge
+    from offices import CenterDirectory, UnitResolver
+    from store.factors import FactorVault
+    from store.lookup import RecordLookup
 
 logger = logging.getLogger(__name__)
 
@@ -21,16 +30,21 @@ class PartUnavailable(HelpdeskError):
     """A part of the back end (index, database, admin units) could not be loaded."""
 
 
+T = TypeVar("T")
+
+
 @dataclass
 class Services:
     """Lazily-built back-end parts; tests pass ready-made parts in ``overrides``."""
 
     settings: Settings
+    # a ready-made part by name ("knowledge", "sessions", ...); typed by its property
     overrides: dict[str, Any] = field(default_factory=dict)
 
-    def _build(self, name: str, builder: Any) -> Any:
+    def _build(self, name: str, builder: Callable[[], T]) -> T:
         if name in self.overrides:
-            return self.overrides[name]
+            part: T = self.overrides[name]
+            return part
         try:
             return builder()
         except Exception as exc:  # any failure: report one clear reason, never a traceback
@@ -38,14 +52,14 @@ class Services:
             raise PartUnavailable(f"{name} is unavailable") from exc
 
     @cached_property
-    def knowledge(self) -> Any:
+    def knowledge(self) -> Knowledge:
         from knowledge.service import open_knowledge
 
         return self._build("knowledge", lambda: open_knowledge(self.settings))
 
     @cached_property
-    def sessions(self) -> Any:
-        def build() -> Any:
+    def sessions(self) -> sessionmaker[Session]:
+        def build() -> sessionmaker[Session]:
             from store.db import make_engine, make_session_factory, migrate
 
             engine = make_engine(self.settings.database_url)
@@ -55,8 +69,8 @@ class Services:
         return self._build("sessions", build)
 
     @cached_property
-    def lookup(self) -> Any:
-        def build() -> Any:
+    def lookup(self) -> RecordLookup:
+        def build() -> RecordLookup:
             from store.lookup import RecordLookup
 
             return RecordLookup(self.sessions, self.settings)
@@ -64,8 +78,8 @@ class Services:
         return self._build("lookup", build)
 
     @cached_property
-    def vault(self) -> Any:
-        def build() -> Any:
+    def vault(self) -> FactorVault:
+        def build() -> FactorVault:
             from store.factors import FactorVault
 
             return FactorVault(self.sessions, self.settings.secret_key.get_secret_value())
@@ -73,8 +87,8 @@ class Services:
         return self._build("vault", build)
 
     @cached_property
-    def resolver(self) -> Any:
-        def build() -> Any:
+    def resolver(self) -> UnitResolver:
+        def build() -> UnitResolver:
             from offices import UnitResolver
 
             return UnitResolver.from_dir(self.settings.admin_units_dir)
@@ -82,8 +96,8 @@ class Services:
         return self._build("resolver", build)
 
     @cached_property
-    def centers(self) -> Any:
-        def build() -> Any:
+    def centers(self) -> CenterDirectory:
+        def build() -> CenterDirectory:
             from offices import CenterDirectory
 
             return CenterDirectory.from_dir(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-Lang = Literal["vi", "en"]
+from helpdesk.language import Lang
 
 TEXTS: dict[str, tuple[str, str]] = {
     "not_found": (

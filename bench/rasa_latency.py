@@ -32,7 +32,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpdesk.run import (  # noqa: E402
+from helpdesk.settings import Settings  # noqa: E402
+from helpdesk_cli.run import (  # noqa: E402
     GATEWAY_WEBHOOK,
     Service,
     actions_service,
@@ -45,7 +46,6 @@ from helpdesk.run import (  # noqa: E402
     stop,
     train_if_changed,
 )
-from helpdesk.settings import Settings  # noqa: E402
 
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 

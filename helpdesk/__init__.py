@@ -1,1 +1,4 @@
-"""Citizen helpdesk: shared settings, errors and the command line."""
+"""Citizen helpdesk's ground floor: settings, errors and the answer languages.
+
+Every other package may import it; it imports none of them.
+"""

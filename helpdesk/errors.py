@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 
 class HelpdeskError(Exception):
@@ -27,14 +27,27 @@ class Problem:
 
 
 @dataclass
-class CatalogueError(HelpdeskError):
-    """The catalogue (or an import) has problems; nothing was loaded or replaced."""
+class ProblemList(HelpdeskError):
+    """Base of the errors that list every problem found in a data file or an import.
+
+    Nothing was loaded or replaced. The message is a headline and then one problem a line.
+    """
 
     problems: list[Problem] = field(default_factory=list)
 
+    subject: ClassVar[str] = "the data"
+
+    def headline(self) -> str:
+        return f"{len(self.problems)} problem(s) in {self.subject}"
+
     def __str__(self) -> str:
-        head = f"{len(self.problems)} problem(s) in the catalogue"
-        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+        return "\n".join([self.headline(), *(f"  {p}" for p in self.problems)])
+
+
+class CatalogueError(ProblemList):
+    """The catalogue (or an import) has problems; nothing was loaded or replaced."""
+
+    subject = "the catalogue"
 
 
 class ProcedureNotFound(HelpdeskError):
@@ -80,14 +93,13 @@ class LookupRefused(HelpdeskError):
 
 
 @dataclass
-class ImportRejected(HelpdeskError):
+class ImportRejected(ProblemList):
     """A bulk import had bad rows; ``problems`` lists each with its line and reason."""
 
-    problems: list[Problem] = field(default_factory=list)
     imported: int = 0
 
-    def __str__(self) -> str:
-        return "\n".join([f"{len(self.problems)} bad row(s)", *(f"  {p}" for p in self.problems)])
+    def headline(self) -> str:
+        return f"{len(self.problems)} bad row(s)"
 
 
 class StoreUnavailable(HelpdeskError):
@@ -113,23 +125,13 @@ class FeedbackInvalid(HelpdeskError):
     """Feedback or a handoff note that cannot be stored (bad rating, empty or unknown id)."""
 
 
-@dataclass
-class AdminUnitsError(HelpdeskError):
+class AdminUnitsError(ProblemList):
     """The administrative-unit data files are missing or malformed; nothing was loaded."""
 
-    problems: list[Problem] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        head = f"{len(self.problems)} problem(s) in the administrative-unit data"
-        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+    subject = "the administrative-unit data"
 
 
-@dataclass
-class ServiceCenterError(HelpdeskError):
+class ServiceCenterError(ProblemList):
     """Service-center files have problems (file, line, field for each); nothing was loaded."""
 
-    problems: list[Problem] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        head = f"{len(self.problems)} problem(s) in the service-center files"
-        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+    subject = "the service-center files"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
+from helpdesk.language import Lang
 from knowledge.fees import is_page_priced, page_fee, vnd, vnd_en
 from knowledge.model import (
     ChannelKind,
@@ -25,7 +26,6 @@ from knowledge.model import (
 )
 from knowledge.workdays import expected_date
 
-Lang = Literal["vi", "en"]
 Topic = Literal["overview", "documents", "fee", "time", "where", "online", "legal"]
 TOPICS: tuple[Topic, ...] = ("overview", "documents", "fee", "time", "where", "online", "legal")
 MAX_OPTIONAL_DOCUMENTS = 6

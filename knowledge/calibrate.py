@@ -18,7 +18,15 @@ import numpy.typing as npt
 
 from knowledge.catalogue import Catalogue
 from knowledge.normalize import fold
-from knowledge.search import RERANK_DEPTH, Calibration, Logistic, Mode, Searcher
+from knowledge.search import (
+    RERANK_DEPTH,
+    Calibration,
+    GateFeatures,
+    Logistic,
+    Mode,
+    RankFeatures,
+    Searcher,
+)
 
 OUT_OF_SCOPE = Path(__file__).parent / "calibration" / "out_of_scope.txt"
 PREFIXES_VI = ("", "", "cho tôi hỏi ", "tôi muốn ", "nhà tôi cần ", "xin hỏi về ", "làm sao để ")
@@ -133,7 +141,7 @@ def calibrate(
     result: dict[str, dict[str, object]] = {}
     for mode in modes:
         fused = [(e, found, searcher.fuse(found, mode)[:RERANK_DEPTH]) for e, found in evidence]
-        rows: list[tuple[float, ...]] = []
+        rows: list[RankFeatures] = []
         labels: list[float] = []
         for example, _, candidates in fused:
             if example.code is None:
@@ -144,7 +152,7 @@ def calibrate(
                 labels.append(1.0 if code == example.code else 0.0)
         ranker = Logistic(*_fit(np.asarray(rows, dtype=np.float64), np.asarray(labels)))
         searcher.calibrations[mode] = Calibration(ranker=ranker)
-        gate_rows: list[tuple[float, ...]] = []
+        gate_rows: list[GateFeatures] = []
         gate_labels: list[float] = []
         top_probs: list[float] = []
         for example, found, candidates in fused:

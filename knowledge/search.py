@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -28,10 +28,33 @@ DEPTH = 50
 RERANK_DEPTH = 10
 Mode = Literal["fused", "lexical", "dense"]
 
-# Features of one candidate, used to order the candidates of a question.
-RANK_FEATURES = ("dense", "dense_gap", "lexical", "match_share", "both_top", "rrf")
-# Features of a question's candidate list as a whole, used to decide whether to answer.
-GATE_FEATURES = ("dense_best", "share_best", "coverage", "dense_top", "share_top")
+
+class RankFeatures(NamedTuple):
+    """One candidate's evidence, used to order the candidates of a question (the ranker's
+    inputs, in the order of its weights)."""
+
+    dense: float  # cosine similarity to the question (0 when the dense channel missed it)
+    dense_gap: float  # ``dense`` minus the best candidate's (0 for the best, else negative)
+    lexical: float  # BM25 score over the best BM25 score, times the lexical channel's weight
+    match_share: float  # IDF-weighted share of the question's syllables the document holds
+    both_top: float  # 1.0 when both channels rank it first, else 0.0
+    rrf: float  # the fused reciprocal-rank score, scaled by RRF_K
+
+
+class GateFeatures(NamedTuple):
+    """A question's candidate list as a whole, used to decide whether to answer (the gate's
+    inputs, in the order of its weights)."""
+
+    dense_best: float  # the best cosine similarity among the candidates
+    share_best: float  # the best match share among the candidates
+    coverage: float  # share of the question's words the catalogue knows
+    dense_top: float  # the ranker's first candidate's cosine similarity
+    share_top: float  # the ranker's first candidate's match share
+
+
+# The feature names as stored with the fitted weights in meta.json.
+RANK_FEATURES: tuple[str, ...] = RankFeatures._fields
+GATE_FEATURES: tuple[str, ...] = GateFeatures._fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +131,7 @@ class Candidate:
 
     position: int
     fused: float
-    features: tuple[float, ...]
+    features: RankFeatures
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +227,14 @@ class Searcher:
             d = dense.get(doc, 0.0)
             lexical = (lex.get(doc, 0.0) / lex_best if lex_best > 0 else 0.0) * weight
             both_top = float(lex_rank.get(doc) == 0 and dense_rank.get(doc) == 0)
-            features = (d, d - dense_best, lexical, shares.get(doc, 0.0), both_top, fused * RRF_K)
+            features = RankFeatures(
+                dense=d,
+                dense_gap=d - dense_best,
+                lexical=lexical,
+                match_share=shares.get(doc, 0.0),
+                both_top=both_top,
+                rrf=fused * RRF_K,
+            )
             out.append(Candidate(doc, fused, features))
         out.sort(key=lambda c: (-c.fused, c.position))
         return out
@@ -222,16 +252,20 @@ class Searcher:
     @staticmethod
     def gate_features(
         evidence: Evidence, candidates: list[Candidate], top: int | None
-    ) -> tuple[float, ...]:
+    ) -> GateFeatures:
         """How well the best candidates explain the question, in absolute terms."""
+        coverage = evidence.parsed.coverage
         if not candidates:
-            return (0.0, 0.0, evidence.parsed.coverage, 0.0, 0.0)
+            return GateFeatures(0.0, 0.0, coverage, 0.0, 0.0)
         by_position = {c.position: c for c in candidates}
         best = by_position[top] if top is not None else candidates[0]
-        dense_best = max(c.features[0] for c in candidates)
-        share_best = max(c.features[3] for c in candidates)
-        coverage = evidence.parsed.coverage
-        return (dense_best, share_best, coverage, best.features[0], best.features[3])
+        return GateFeatures(
+            dense_best=max(c.features.dense for c in candidates),
+            share_best=max(c.features.match_share for c in candidates),
+            coverage=coverage,
+            dense_top=best.features.dense,
+            share_top=best.features.match_share,
+        )
 
     def search(self, query: str, k: int = 5, mode: Mode = "fused") -> SearchResult:
         """The top ``k`` procedures for ``query`` and whether it is answerable at all.

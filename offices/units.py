@@ -89,8 +89,13 @@ class AdminUnits:
     files: tuple[str, ...] = field(default=())
 
     @classmethod
-    def from_dir(cls, path: Path) -> AdminUnits:
+    def from_dir(cls, path: Path, *, renames: bool = True) -> AdminUnits:
         """Load the data files under ``path`` (``settings.admin_units_dir``).
+
+        Args:
+            path: The admin-unit data folder.
+            renames: Apply the renames made since 1 July 2025 (when their file is present);
+                ``False`` keeps every name and province as of 1 July 2025.
 
         Raises:
             AdminUnitsError: a file is missing or malformed; every problem is listed.
@@ -100,7 +105,7 @@ class AdminUnits:
         old_wards = _read_legacy(path / LEGACY_FILE, set(new_wards), problems)
         files = [str(path / NEW_WARDS_FILE), str(path / LEGACY_FILE)]
         current = path / CURRENT_NAMES_FILE
-        if current.exists():
+        if renames and current.exists():
             new_wards = _apply_current_names(current, new_wards, problems)
             files.append(str(current))
         if problems:

@@ -1,1 +1,1 @@
-"""The FastAPI gateway: procedure API, chat relay, widget, staff pages."""
+"""The FastAPI gateway: procedure API, chat relay, widget, Telegram webhook, health."""

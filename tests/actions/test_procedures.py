@@ -4,7 +4,14 @@ from actions.procedures import (
     ActionAnswerTime,
     ActionChooseProcedure,
 )
-from actions.resolve import is_follow_up
+from actions.which_procedure import (
+    AskWhich,
+    Choices,
+    NotFound,
+    ProcedureFound,
+    find_procedure,
+    is_follow_up,
+)
 from tests.actions.conftest import run_action
 from tests.factories import make_tracker
 
@@ -97,6 +104,32 @@ async def test_close_candidates_become_buttons_and_choice_answers_the_pending_to
     )
     messages, events = await run_action(ActionChooseProcedure(), chosen)
     assert f"thủ tục {code}" in messages[0]["text"] and "☐" in messages[0]["text"]
+
+
+async def test_an_unknown_pending_topic_is_a_general_question(services) -> None:
+    chosen = make_tracker(
+        '/choose_procedure{"procedure":"1.004873"}',
+        intent="choose_procedure",
+        entities=[{"entity": "procedure", "value": "1.004873"}],
+        slots={"topic": "nonsense"},
+    )
+    messages, events = await run_action(ActionChooseProcedure(), chosen)
+    assert "1.004873" in messages[0]["text"]
+    assert slots_of(events) == {"procedure": "1.004873", "topic": "overview"}
+
+
+def test_which_procedure_gives_one_of_four_answers(services) -> None:
+    knowledge = services.knowledge
+    known = frozenset(knowledge.catalogue.procedures)
+    searcher = knowledge.searcher
+    assert find_procedure(searcher, "", "1.004873", None, known) == ProcedureFound("1.004873")
+    assert find_procedure(searcher, "còn lệ phí?", None, "1.004873", known) == ProcedureFound(
+        "1.004873"
+    )
+    assert find_procedure(searcher, "còn lệ phí?", None, None, known) == AskWhich()
+    assert find_procedure(searcher, "đăng ký tàu vũ trụ", None, None, known) == NotFound()
+    choices = find_procedure(searcher, "căn cước", None, None, known)
+    assert isinstance(choices, Choices) and 2 <= len(choices.hits) <= 3
 
 
 def test_follow_up_detection() -> None:

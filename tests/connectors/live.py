@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from helpdesk.run import free_port
+from helpdesk_cli.run import free_port
 from tests.connectors.servers import background_process
 
 CHROMIUM = "/usr/bin/chromium"

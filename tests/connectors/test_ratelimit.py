@@ -34,8 +34,8 @@ from connectors.ratelimit import (
     redis_limiter,
 )
 from connectors.web.app import create_app
-from helpdesk.run import services_for
 from helpdesk.settings import Settings
+from helpdesk_cli.run import services_for
 from tests.connectors.conftest import Upstream, make_settings
 
 REDIS_URL = os.environ.get("HELPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -28,8 +28,8 @@ from connectors.telegram.channel import (
 from connectors.telegram.cli import telegram_app
 from connectors.telegram.format import KEY_PREFIX, MESSAGE_LIMIT
 from connectors.web.app import create_app
-from helpdesk.run import free_port
 from helpdesk.settings import Settings, get_settings
+from helpdesk_cli.run import free_port
 from store.db import make_engine
 from tests.connectors.conftest import make_settings
 from tests.connectors.fake_rasa import LONG_TEXT, RECORD, FakeRasa

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from connectors.conversations import web_conversation
 from tests.connectors.fake_rasa import RECORD
 from tests.connectors.live import CHROMIUM, CHROMIUM_ARGS, Live, live_gateway
 from tests.connectors.servers import serve_in_thread
@@ -186,7 +187,7 @@ def test_a_whole_conversation(widget: Widget, live: Live) -> None:
     expect(page.locator(".hdw-sr[aria-live=polite]")).to_contain_text("đang được giải quyết")
     expect(page.locator(".hdw-typing")).to_be_hidden()
 
-    mine = [m for s, m in live.received() if s == widget.conversation_id()]
+    mine = [m for s, m in live.received() if s == web_conversation(widget.conversation_id())]
     assert mine == [
         QUESTION,
         '/choose_procedure{"procedure":"1.001193"}',
@@ -208,7 +209,8 @@ def test_english_switch(widget: Widget, live: Live) -> None:
     expect(widget.bot(0)).to_contain_text("Hello!")  # the welcome is re-rendered
     expect(widget.bot()).to_contain_text("I will answer in English.")
     expect(page.locator(".hdw-lang")).to_have_attribute("aria-label", "Chuyển sang tiếng Việt")
-    assert (widget.conversation_id(), '/change_language{"language":"en"}') in live.received()
+    sent = (web_conversation(widget.conversation_id()), '/change_language{"language":"en"}')
+    assert sent in live.received()
     page.locator(".hdw-lang").click()
     expect(page.locator(".hdw-send")).to_have_text("Gửi")
     expect(widget.bot()).to_contain_text("Tôi sẽ trả lời bằng tiếng Việt.")
@@ -231,7 +233,7 @@ def test_conversation_survives_a_reload(widget: Widget, live: Live) -> None:
     assert widget.conversation_id() == before
     widget.send("tra cứu hồ sơ")
     widget.wait_bots(3)
-    assert [s for s, _ in live.received()].count(before) == 2
+    assert [s for s, _ in live.received()].count(web_conversation(before)) == 2
 
     page.locator(".hdw-reset").click()  # a new conversation for the next citizen
     expect(page.locator(USER)).to_have_count(0)

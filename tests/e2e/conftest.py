@@ -19,7 +19,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from helpdesk.run import (
+from helpdesk.settings import PROJECT_ROOT, Settings
+from helpdesk_cli.run import (
     GATEWAY_WEBHOOK,
     RASA,
     actions_service,
@@ -31,7 +32,6 @@ from helpdesk.run import (
     stop,
     train_if_changed,
 )
-from helpdesk.settings import PROJECT_ROOT, Settings
 
 
 @dataclass

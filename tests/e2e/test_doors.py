@@ -22,7 +22,8 @@ import httpx
 import pytest
 import yaml
 
-from helpdesk.run import (
+from helpdesk.settings import PROJECT_ROOT, Settings
+from helpdesk_cli.run import (
     ACTIONS_TOKEN_ENV,
     GATEWAY_HEALTH,
     GATEWAY_WEBHOOK,
@@ -32,7 +33,6 @@ from helpdesk.run import (
     rasa_service,
     render_endpoints,
 )
-from helpdesk.settings import PROJECT_ROOT, Settings
 from tests.connectors.servers import wait_until_up
 from tests.e2e.conftest import Assistant
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpdesk.run import (
+from helpdesk.settings import PROJECT_ROOT, Settings
+from helpdesk_cli.run import (
     GATEWAY_HEALTH,
     RASA,
     Service,
@@ -27,7 +28,6 @@ from helpdesk.run import (
     stop,
     train_if_changed,
 )
-from helpdesk.settings import PROJECT_ROOT, Settings
 
 HELPDESK = Path(sys.executable).parent / "helpdesk"
 

@@ -28,6 +28,29 @@ def test_full_record_with_province_overlay(settings, real_knowledge) -> None:
     assert bad.status_code == 422
 
 
+def test_full_record_is_the_catalogue_record_with_its_province(settings, real_knowledge) -> None:
+    catalogue = real_knowledge.catalogue
+    with _client(settings, real_knowledge) as client:
+        for province in (None, "96"):
+            params = {"province": province} if province else {}
+            body = client.get("/api/procedures/1.004873", params=params).json()
+            expected = catalogue.get("1.004873", province).model_dump(mode="json")
+            expected |= {"province": province, "province_name": catalogue.province_name(province)}
+            assert body == expected
+            assert list(body) == list(expected)
+
+
+def test_full_record_schema_documents_its_fields(settings, real_knowledge) -> None:
+    with _client(settings, real_knowledge) as client:
+        schema = client.get("/openapi.json").json()
+    ok = schema["paths"]["/api/procedures/{code}"]["get"]["responses"]["200"]
+    name = ok["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    properties = schema["components"]["schemas"][name]["properties"]
+    for field in ("code", "name", "documents", "fees", "source_url", "province", "province_name"):
+        assert field in properties
+    assert "overrides" in properties["province_name"]["description"]
+
+
 def test_too_long_question_gets_a_clear_error(settings, real_knowledge) -> None:
     with _client(settings, real_knowledge) as client:
         response = client.get("/api/procedures/search", params={"q": "khai sinh " * 80})

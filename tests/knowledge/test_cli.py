@@ -3,7 +3,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from helpdesk.cli import app
+from helpdesk_cli.cli import app
 
 runner = CliRunner()
 

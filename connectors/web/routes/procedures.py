@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from connectors.web.deps import KnowledgeDep
 from connectors.web.errors import error_responses
 from helpdesk.errors import InvalidQuery
+from knowledge.model import Procedure
 from knowledge.search import MAX_QUERY_CHARS
 
 INDEX_UNAVAILABLE = "The procedure index is not loaded"
@@ -28,6 +29,17 @@ class SearchAnswer(BaseModel):
     q: str
     answerable: bool
     results: list[SearchHit]
+
+
+class ProcedureRecord(Procedure):
+    """A procedure's full catalogue record, with a province's overrides applied if asked."""
+
+    province: str | None = Field(
+        description="The province code asked for (two digits), or null for the national record"
+    )
+    province_name: str | None = Field(
+        description="The name of that province when the catalogue has overrides for it, else null"
+    )
 
 
 @router.get(
@@ -67,6 +79,7 @@ def search_procedures(
 
 @router.get(
     "/{code}",
+    response_model=ProcedureRecord,
     responses=error_responses(
         {
             404: "No procedure with this code",
@@ -81,10 +94,13 @@ def get_procedure(
     province: Annotated[
         str | None, Query(pattern=r"^[0-9]{2}$", description="Province code, e.g. 96")
     ] = None,
-) -> dict[str, Any]:
+) -> ProcedureRecord:
     """The full catalogue record of one procedure (with a province's overrides if given)."""
     procedure = knowledge.catalogue.get(code, province)
-    record: dict[str, Any] = procedure.model_dump(mode="json")
-    record["province"] = province
-    record["province_name"] = knowledge.catalogue.province_name(province)
-    return record
+    return ProcedureRecord.model_validate(
+        {
+            **procedure.model_dump(),
+            "province": province,
+            "province_name": knowledge.catalogue.province_name(province),
+        }
+    )

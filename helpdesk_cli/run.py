@@ -505,7 +505,7 @@ def register_run(app: typer.Typer) -> None:
         url: Annotated[str | None, typer.Option(help="Gateway URL")] = None,
     ) -> None:
         """Chat with the running assistant in the terminal (numbers pick buttons)."""
-        from helpdesk.terminal import chat
+        from helpdesk_cli.terminal import chat
 
         settings = get_settings()
         chat(url or f"http://{settings.http_host}:{settings.http_port}")

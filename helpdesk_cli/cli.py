@@ -7,9 +7,9 @@ import logging
 import typer
 
 from actions.cli import actions_app
+from botdata.cli import bot_app
 from connectors.telegram.cli import telegram_app
-from helpdesk.nlu_export import bot_app
-from helpdesk.run import register_bot_train, register_run
+from helpdesk_cli.run import register_bot_train, register_run
 from knowledge.cli import catalogue_app, eval_app, index_app, register_search
 from offices.cli import units_app
 from store.cli import records_app

@@ -9,8 +9,7 @@ Several close candidates become a choice; nothing above the threshold is said pl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
 
 from knowledge.lexical import LexicalIndex
 from knowledge.normalize import STOPWORDS, normalize, strip_question
@@ -33,10 +32,30 @@ MAX_CHOICES = 3
 
 
 @dataclass(frozen=True, slots=True)
-class Found:
-    kind: Literal["found", "choices", "none", "ask"]
-    code: str | None = None
-    choices: list[Hit] = field(default_factory=list)
+class ProcedureFound:
+    """The message is about this procedure."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """Several procedures are about as likely: the citizen picks one (best first)."""
+
+    hits: tuple[Hit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NotFound:
+    """The message names a procedure the catalogue does not hold."""
+
+
+@dataclass(frozen=True, slots=True)
+class AskWhich:
+    """The message names no procedure and none is under discussion: ask which one."""
+
+
+Found = ProcedureFound | Choices | NotFound | AskWhich
 
 
 def is_follow_up(text: str, lexical: LexicalIndex | None = None) -> bool:
@@ -65,16 +84,16 @@ def find_procedure(
 ) -> Found:
     """Decide which procedure ``text`` is about (see the module docstring)."""
     if entity_code and CODE.match(entity_code) and entity_code in known:
-        return Found("found", entity_code)
+        return ProcedureFound(entity_code)
     if text and not is_follow_up(text, searcher.index.lexical):
         result = searcher.search(text, k=MAX_CHOICES)
         if not result.answerable or not result.hits:
-            return Found("none")
+            return NotFound()
         top = result.hits[0]
         close = [h for h in result.hits[1:] if h.score >= CLOSE_RATIO * top.score]
         if close and top.code != current:
-            return Found("choices", choices=[top, *close][:MAX_CHOICES])
-        return Found("found", top.code)
+            return Choices((top, *close)[:MAX_CHOICES])
+        return ProcedureFound(top.code)
     if current and current in known:
-        return Found("found", current)
-    return Found("ask")
+        return ProcedureFound(current)
+    return AskWhich()

@@ -1,0 +1,45 @@
+"""The named features of a candidate and of a question's candidate list."""
+
+from knowledge.search import (
+    GATE_FEATURES,
+    RANK_FEATURES,
+    RRF_K,
+    GateFeatures,
+    RankFeatures,
+)
+
+
+def test_feature_names_are_those_stored_with_the_fitted_weights() -> None:
+    # meta.json names the features in this order; another order would drop the fitted weights
+    assert RANK_FEATURES == ("dense", "dense_gap", "lexical", "match_share", "both_top", "rrf")
+    assert GATE_FEATURES == ("dense_best", "share_best", "coverage", "dense_top", "share_top")
+
+
+def test_candidates_carry_named_features(real_knowledge) -> None:
+    searcher = real_knowledge.searcher
+    evidence = searcher.evidence("đăng ký khai sinh cần giấy tờ gì")
+    candidates = searcher.fuse(evidence)
+    assert candidates and all(isinstance(c.features, RankFeatures) for c in candidates)
+    dense_best = max(c.features.dense for c in candidates)
+    for c in candidates:
+        assert c.features.dense_gap == c.features.dense - dense_best
+        assert c.features.rrf == c.fused * RRF_K
+        assert c.features.both_top in (0.0, 1.0)
+        assert 0.0 <= c.features.match_share <= 1.0
+    top = searcher.rank(candidates)[0][1]
+    chosen = next(c for c in candidates if c.position == top)
+    assert searcher.gate_features(evidence, candidates, top) == GateFeatures(
+        dense_best=dense_best,
+        share_best=max(c.features.match_share for c in candidates),
+        coverage=evidence.parsed.coverage,
+        dense_top=chosen.features.dense,
+        share_top=chosen.features.match_share,
+    )
+
+
+def test_no_candidate_means_only_the_coverage_is_known(real_knowledge) -> None:
+    searcher = real_knowledge.searcher
+    evidence = searcher.evidence("khai sinh")
+    gate = searcher.gate_features(evidence, [], None)
+    assert gate == GateFeatures(0.0, 0.0, evidence.parsed.coverage, 0.0, 0.0)
+    assert gate.coverage == evidence.parsed.coverage
