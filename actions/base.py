@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.services import Services, get_services
-from actions.texts import say
+from helpdesk import messages
 from helpdesk.language import Lang
 from knowledge.search import MAX_QUERY_CHARS
 
@@ -60,7 +60,7 @@ def hotline_values(services: Services) -> dict[str, str]:
 def say_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """The polite "cannot answer right now" with the hotline, in the conversation's language."""
     values = hotline_values(get_services())
-    dispatcher.utter_message(text=say("unavailable", language(tracker), **values))
+    dispatcher.utter_message(text=messages.text("chat.busy", language(tracker), **values))
 
 
 class PoliteAction(Action, ABC):

@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import Events, HelpdeskAction, HelpdeskFormValidation, language
 from actions.services import Services, get_services
-from actions.texts import ASK_FOR, say
+from helpdesk import messages
 from helpdesk.language import Lang
 
 if TYPE_CHECKING:
@@ -67,14 +67,17 @@ class ValidateOfficeForm(HelpdeskFormValidation):
             if candidate.matches and not candidate.ambiguous:
                 resolution, text = candidate, alternative
         if resolution.ambiguous:
-            vi, en = ASK_FOR.get(resolution.ask_for or "district", ASK_FOR["district"])
+            level = (
+                resolution.ask_for if resolution.ask_for in ("district", "province") else "district"
+            )
+            ask = messages.text(f"place.level.{level}", lang)
             dispatcher.utter_message(
-                text=say("place_ambiguous", lang, place=text, ask=en if lang == "en" else vi),
+                text=messages.text("place.ambiguous", lang, place=text, ask=ask),
                 buttons=_place_buttons(resolution, lang),
             )
             return {"place": None}
         if not resolution.matches:
-            dispatcher.utter_message(text=say("place_unknown", lang, place=text))
+            dispatcher.utter_message(text=messages.text("place.unknown", lang, place=text))
             return {"place": None}
         return {"place": text}
 
@@ -130,7 +133,7 @@ class ActionFindOffice(HelpdeskAction):
         resolution = await asyncio.to_thread(services.resolver.resolve, text)
         match = resolution.best
         if match is None:
-            dispatcher.utter_message(text=say("place_unknown", lang, place=text))
+            dispatcher.utter_message(text=messages.text("place.unknown", lang, place=text))
             return [SlotSet("place", None)]
         lines = [describe_match(match, lang)]
         ward = match.new_wards[0]

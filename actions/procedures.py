@@ -18,8 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import Events, HelpdeskAction, entity, hotline_values, language, latest_text
 from actions.services import Services
-from actions.texts import say
 from actions.which_procedure import AskWhich, Choices, NotFound, ProcedureFound, find_procedure
+from helpdesk import messages
 from helpdesk.language import Lang
 from knowledge.answers import TOPICS, Topic, render
 from knowledge.search import Hit
@@ -106,12 +106,14 @@ async def answer_about(
             return answer(dispatcher, tracker, services, topic, code)
         case Choices(hits):
             dispatcher.utter_message(
-                text=say("which_procedure", lang), buttons=choice_buttons(hits, lang)
+                text=messages.text("procedure.choose", lang), buttons=choice_buttons(hits, lang)
             )
         case AskWhich():
-            dispatcher.utter_message(text=say("ask_which_procedure", lang))
+            dispatcher.utter_message(text=messages.text("procedure.ask_which", lang))
         case NotFound():
-            dispatcher.utter_message(text=say("not_found", lang, **hotline_values(services)))
+            dispatcher.utter_message(
+                text=messages.text("procedure.not_found", lang, **hotline_values(services))
+            )
         case unreachable:
             assert_never(unreachable)
     return [SlotSet("topic", topic)]
@@ -163,7 +165,7 @@ class ActionAnswerPageCount(HelpdeskAction):
     ) -> Events:
         code = tracker.get_slot("procedure")
         if not code or code not in services.knowledge.catalogue:
-            dispatcher.utter_message(text=say("ask_which_procedure", language(tracker)))
+            dispatcher.utter_message(text=messages.text("procedure.ask_which", language(tracker)))
             return [SlotSet("topic", "fee")]
         return answer(dispatcher, tracker, services, "fee", code)
 
@@ -179,6 +181,6 @@ class ActionChooseProcedure(HelpdeskAction):
     ) -> Events:
         code = entity(tracker, "procedure")
         if not code or code not in services.knowledge.catalogue:
-            dispatcher.utter_message(text=say("ask_which_procedure", language(tracker)))
+            dispatcher.utter_message(text=messages.text("procedure.ask_which", language(tracker)))
             return []
         return answer(dispatcher, tracker, services, pending_topic(tracker), code)

@@ -20,11 +20,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import Events, HelpdeskAction, HelpdeskFormValidation, language
 from actions.services import Services
-from actions.texts import say
+from helpdesk import messages
 from helpdesk.errors import LookupRefused, RecordCodeDefect, RecordCodeInvalid
-from store.answer import LookupOutcome, refused_texts
+from store.answer import LookupOutcome
 from store.codes import parse_record_code
 from store.factors import is_token
+from store.replies import refused_text, result_text
 
 MAX_INPUT = 200
 # sent with every question for a second factor: the gateway then takes the next reply's
@@ -58,11 +59,8 @@ class ValidateRecordStatusForm(HelpdeskFormValidation):
                 raise RecordCodeInvalid("the text is far too long to be a record code")
             code = parse_record_code(text).canonical
         except RecordCodeInvalid as exc:
-            if isinstance(exc, RecordCodeDefect):
-                reason = exc.message if lang == "en" else exc.message_vi
-            else:
-                reason = str(exc) if lang == "en" else "Mã không đúng dạng."
-            dispatcher.utter_message(text=say("record_code_bad", lang, reason=reason))
+            reason = RecordCodeDefect.of(exc).text(lang)
+            dispatcher.utter_message(text=messages.text("record.code_bad", lang, reason=reason))
             return {"record_code": None}
         return {"record_code": code}
 
@@ -74,7 +72,7 @@ class ValidateRecordStatusForm(HelpdeskFormValidation):
         # carries the marker that protects the next reply.
         if is_token(value):
             return {"verification": value}
-        dispatcher.utter_message(text=say("digits_bad", language(tracker)))
+        dispatcher.utter_message(text=messages.text("record.digits_bad", language(tracker)))
         return {"verification": None}
 
 
@@ -91,13 +89,13 @@ class ActionCheckRecordStatus(HelpdeskAction):
         code = tracker.get_slot("record_code")
         token = tracker.get_slot("verification")
         if not code:
-            dispatcher.utter_message(text=say("ask_record_code_again", lang))
+            dispatcher.utter_message(text=messages.text("record.ask_code_again", lang))
             return clear
         digits = None
         if is_token(token):
             digits = await asyncio.to_thread(services.vault.redeem, str(token), tracker.sender_id)
         if digits is None:
-            ask_factor_again(dispatcher, say("factor_expired", lang))
+            ask_factor_again(dispatcher, messages.text("record.factor_expired", lang))
             return keep_code
         try:
             result = await asyncio.to_thread(
@@ -108,16 +106,17 @@ class ActionCheckRecordStatus(HelpdeskAction):
                 source=message_source(tracker),
             )
         except LookupRefused as exc:
-            vi, en = refused_texts(exc.retry_after_seconds, services.settings.hotline, exc.scope)
-            text = en if lang == "en" else vi
+            hotline = services.settings.hotline
+            text = refused_text(exc.retry_after_seconds, exc.scope, lang, hotline)
             if exc.scope == "code_guarded":
                 ask_factor_again(dispatcher, text)
                 return keep_code
             dispatcher.utter_message(text=text)
             return clear
-        text = result.message_en if lang == "en" else result.message_vi
+        settings = services.settings
+        text = result_text(result, lang, settings.hotline, settings.hotline_hours)
         if result.outcome in (LookupOutcome.NOT_FOUND, LookupOutcome.INVALID_DIGITS):
-            ask_factor_again(dispatcher, text + "\n" + say("factor_retry", lang))
+            ask_factor_again(dispatcher, text + "\n" + messages.text("record.factor_retry", lang))
             return keep_code
         dispatcher.utter_message(text=text)
         return clear

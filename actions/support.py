@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import Events, HelpdeskAction, entity, hotline_values, language, latest_text
 from actions.procedures import choice_buttons
 from actions.services import Services
-from actions.texts import say
+from helpdesk import messages
 from helpdesk.errors import FeedbackInvalid
 from knowledge.answers import render
 from store.feedback import normalise_rating, record_feedback
@@ -85,7 +85,9 @@ class ActionHandoff(HelpdeskAction):
         except Exception:
             # the citizen still gets the hotline; staff will see the gap in the logs
             logger.exception("handoff note could not be stored")
-        dispatcher.utter_message(text=say("handoff", lang, **hotline_values(services)))
+        dispatcher.utter_message(
+            text=messages.text("chat.handoff", lang, **hotline_values(services))
+        )
         return []
 
 
@@ -100,7 +102,7 @@ class ActionFeedback(HelpdeskAction):
         rating = _rating(entity(tracker, "rating"))
         if rating is None:
             dispatcher.utter_message(
-                text=say("feedback_unclear", lang),
+                text=messages.text("chat.feedback_unclear", lang),
                 buttons=[
                     {"title": "👍", "payload": '/feedback{"rating":"up"}'},
                     {"title": "👎", "payload": '/feedback{"rating":"down"}'},
@@ -115,7 +117,7 @@ class ActionFeedback(HelpdeskAction):
             rating=rating,
             procedure_code=procedure,
         )
-        dispatcher.utter_message(text=say("feedback_thanks", lang))
+        dispatcher.utter_message(text=messages.text("chat.feedback_thanks", lang))
         return []
 
 
@@ -128,7 +130,9 @@ class ActionSetLanguage(HelpdeskAction):
     ) -> Events:
         wanted = entity(tracker, "language")
         new = wanted if wanted in ("vi", "en") else ("vi" if language(tracker) == "en" else "en")
-        dispatcher.utter_message(text=say("language_set", "en" if new == "en" else "vi"))
+        dispatcher.utter_message(
+            text=messages.text("chat.language_set", "en" if new == "en" else "vi")
+        )
         return [SlotSet("language", new)]
 
 
@@ -156,7 +160,7 @@ class ActionFallbackSearch(HelpdeskAction):
                 return [SlotSet("procedure", top.code), SlotSet("topic", "overview")]
         if self._second_in_a_row(tracker):
             dispatcher.utter_message(
-                text=say("offer_staff", lang),
+                text=messages.text("chat.offer_staff", lang),
                 buttons=[
                     {
                         "title": "Gặp cán bộ" if lang == "vi" else "Talk to staff",
@@ -165,7 +169,7 @@ class ActionFallbackSearch(HelpdeskAction):
                 ],
             )
             return []
-        dispatcher.utter_message(text=say("rephrase", lang))
+        dispatcher.utter_message(text=messages.text("chat.rephrase", lang))
         return []
 
     @staticmethod

@@ -1,8 +1,14 @@
-"""What a citizen reads when something goes wrong: polite, bilingual, naming the hotline."""
+"""What a citizen reads when something goes wrong: polite, bilingual, naming the hotline.
+
+The sentences are the catalogue's (``helpdesk/messages.yml``); a :class:`Notice` holds one
+of them in both languages, for channels that show both at once.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from helpdesk.messages import text
 
 
 @dataclass(frozen=True, slots=True)
@@ -11,6 +17,11 @@ class Notice:
 
     vi: str
     en: str
+
+    @classmethod
+    def of(cls, key: str, **fields: object) -> Notice:
+        """The catalogue's ``key`` in Vietnamese and English."""
+        return cls(vi=text(key, "vi", **fields), en=text(key, "en", **fields))
 
     def both(self) -> str:
         """Vietnamese first, then English, on separate lines."""
@@ -22,45 +33,29 @@ class Notice:
 
 def bot_unavailable(hotline: str, hours: str) -> Notice:
     """The assistant cannot answer right now."""
-    return Notice(
-        vi=(
-            "Xin lỗi, trợ lý ảo đang tạm thời gián đoạn. Vui lòng thử lại sau ít phút "
-            f"hoặc gọi tổng đài {hotline} ({hours}) để được cán bộ hỗ trợ."
-        ),
-        en=(
-            "Sorry, the assistant is temporarily unavailable. Please try again in a few "
-            f"minutes or call the hotline {hotline} for help from our staff."
-        ),
-    )
+    return Notice.of("chat.unavailable", hotline=hotline, hours=hours)
 
 
 def rate_limited(seconds: int) -> Notice:
     """Too many messages in a short time."""
-    return Notice(
-        vi=f"Bạn gửi tin nhắn hơi nhanh. Vui lòng đợi {seconds} giây rồi gửi lại.",
-        en=f"You are sending messages a little fast. Please wait {seconds} s and try again.",
-    )
+    return Notice.of("chat.rate_limited", seconds=seconds)
 
 
 def message_too_long(limit: int) -> Notice:
     """A message over the length limit."""
-    return Notice(
-        vi=f"Tin nhắn quá dài. Vui lòng viết ngắn hơn {limit} ký tự.",
-        en=f"Your message is too long. Please keep it under {limit} characters.",
-    )
+    return Notice.of("chat.too_long", limit=limit)
 
 
 def request_too_large(limit: int) -> Notice:
     """A request body over the size limit."""
-    return Notice(
-        vi=f"Yêu cầu quá lớn (tối đa {limit} byte).",
-        en=f"The request is too large (at most {limit} bytes).",
-    )
+    return Notice.of("chat.request_too_large", limit=limit)
 
 
 def invalid_request() -> Notice:
     """A request the gateway could not read (the widget sent something odd)."""
-    return Notice(
-        vi="Không gửi được tin nhắn này. Vui lòng thử lại.",
-        en="This message could not be sent. Please try again.",
-    )
+    return Notice.of("chat.invalid_request")
+
+
+def button_expired() -> Notice:
+    """A Telegram button pressed after its conversation step has passed."""
+    return Notice.of("chat.button_expired")

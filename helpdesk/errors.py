@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+from helpdesk import messages
+
 
 class HelpdeskError(Exception):
     """Base of every error the project raises on purpose."""
@@ -107,18 +109,29 @@ class StoreUnavailable(HelpdeskError):
 
 
 class RecordCodeDefect(RecordCodeInvalid):
-    """A record code rejected for a named reason, with the message in Vietnamese too.
+    """A record code rejected for a named reason, with the details its message needs.
 
     ``reason`` is a stable key (``empty``, ``too_long``, ``invalid_characters``,
     ``impossible_date``, ``bad_date``, ``bad_sequence``, ``missing_parts``, ``bad_agency``,
-    ``too_short``, ``unrecognised``) that callers may map to their own wording.
+    ``too_short``, ``unrecognised``, ``invalid``); the citizen's text is the catalogue's
+    ``record_code.defect.<reason>`` (:meth:`text`). ``str()`` and ``message`` are its English,
+    for logs and reports.
     """
 
-    def __init__(self, reason: str, message: str, message_vi: str) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, **details: object) -> None:
         self.reason = reason
-        self.message = message
-        self.message_vi = message_vi
+        self.details: dict[str, object] = dict(details)
+        self.message = self.text("en")
+        super().__init__(self.message)
+
+    def text(self, lang: str) -> str:
+        """Why the code was rejected, in ``lang``."""
+        return messages.text(f"record_code.defect.{self.reason}", lang, **self.details)
+
+    @classmethod
+    def of(cls, exc: RecordCodeInvalid) -> RecordCodeDefect:
+        """``exc`` itself, or the plain ``invalid`` defect for a code rejected without a reason."""
+        return exc if isinstance(exc, RecordCodeDefect) else cls("invalid")
 
 
 class FeedbackInvalid(HelpdeskError):

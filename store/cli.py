@@ -151,14 +151,18 @@ def lookup_command(
     3 refused after too many failures, 4 store unavailable.
     """
     from helpdesk.errors import LookupRefused, StoreUnavailable
-    from store.answer import LookupOutcome, refused_texts
+    from store.answer import LookupOutcome
     from store.lookup import RecordLookup
+    from store.replies import refused_text, result_text
 
     settings, engine, sessions = _open()
     try:
         result = RecordLookup(sessions, settings).lookup(code, verify, conversation)
     except LookupRefused as exc:
-        vi, en = refused_texts(exc.retry_after_seconds, settings.hotline, exc.scope)
+        vi, en = (
+            refused_text(exc.retry_after_seconds, exc.scope, lang, settings.hotline)
+            for lang in ("vi", "en")
+        )
         if as_json:
             payload = {
                 "outcome": "refused",
@@ -175,10 +179,14 @@ def lookup_command(
         raise _unavailable(exc) from exc
     finally:
         engine.dispose()
+    vi, en = (
+        result_text(result, lang, settings.hotline, settings.hotline_hours) for lang in ("vi", "en")
+    )
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        payload = result.to_dict() | {"message_vi": vi, "message_en": en}
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        typer.echo(result.message_vi)
+        typer.echo(vi)
     exit_codes = {
         LookupOutcome.FOUND: 0,
         LookupOutcome.NOT_FOUND: EXIT_NOT_FOUND,

@@ -203,49 +203,14 @@ def _parse_plain(text: str) -> RecordCode:
     return RecordCode(canonical=compact, shape=CodeShape.PLAIN)
 
 
-_MESSAGES: dict[str, tuple[str, str]] = {
-    "empty": ("no record code was given", "Bạn chưa nhập mã hồ sơ."),
-    "too_long": (
-        f"the text is too long for a record code (at most {MAX_CODE_CHARS} characters)",
-        f"Mã hồ sơ quá dài (tối đa {MAX_CODE_CHARS} ký tự).",
-    ),
-    "invalid_characters": (
-        "the code contains a character that cannot be in a record code: {char!r}; codes use "
-        "letters without accents, digits, dots and dashes",
-        "Mã hồ sơ có ký tự không hợp lệ: «{char}». Mã chỉ gồm chữ cái không dấu, chữ số, "
-        "dấu chấm và dấu gạch ngang.",
-    ),
-    "impossible_date": (
-        "the date part {date} is not a real date (expected YYMMDD)",
-        "Phần ngày trong mã hồ sơ ({date}) không phải là một ngày có thật (dạng NămThángNgày).",
-    ),
-    "bad_date": (
-        "the date part must be 6 digits, YYMMDD",
-        "Phần ngày trong mã hồ sơ phải gồm 6 chữ số theo dạng NămThángNgày, ví dụ 250701.",
-    ),
-    "bad_sequence": (
-        "the sequence number at the end must be exactly 4 digits (got {got})",
-        "Số thứ tự ở cuối mã hồ sơ phải có đúng 4 chữ số (bạn nhập {got}).",
-    ),
-    "missing_parts": (
-        f"the date or the sequence number is missing; a full code looks like {EXAMPLE_CODE}",
-        f"Mã hồ sơ còn thiếu phần ngày hoặc số thứ tự; mã đầy đủ có dạng {EXAMPLE_CODE}.",
-    ),
-    "bad_agency": (
-        "the agency part before the date is not a valid agency code",
-        "Phần mã cơ quan (trước phần ngày) của mã hồ sơ không đúng dạng.",
-    ),
-    "too_short": (
-        f"the code is too short (at least {PLAIN_MIN_CHARS} characters)",
-        f"Mã hồ sơ quá ngắn (ít nhất {PLAIN_MIN_CHARS} ký tự).",
-    ),
-    "unrecognised": (
-        f"this is not a record code; a code looks like {EXAMPLE_CODE}",
-        f"Không nhận ra mã hồ sơ; mã thường có dạng {EXAMPLE_CODE} (in trên giấy tiếp nhận).",
-    ),
+_DETAILS: dict[str, dict[str, object]] = {
+    "too_long": {"limit": MAX_CODE_CHARS},
+    "missing_parts": {"example": EXAMPLE_CODE},
+    "too_short": {"minimum": PLAIN_MIN_CHARS},
+    "unrecognised": {"example": EXAMPLE_CODE},
 }
+"""The constants each reason's message names (``helpdesk/messages.yml``)."""
 
 
 def _defect(reason: str, **details: object) -> RecordCodeDefect:
-    english, vietnamese = _MESSAGES[reason]
-    return RecordCodeDefect(reason, english.format(**details), vietnamese.format(**details))
+    return RecordCodeDefect(reason, **_DETAILS.get(reason, {}), **details)

@@ -36,16 +36,7 @@ from helpdesk.errors import (
     StoreUnavailable,
 )
 from helpdesk.settings import Settings
-from store.answer import (
-    LookupOutcome,
-    LookupResult,
-    RecordAnswer,
-    found_text_en,
-    found_text_vi,
-    invalid_code_texts,
-    invalid_digits_texts,
-    not_found_texts,
-)
+from store.answer import LookupOutcome, LookupResult, RecordAnswer
 from store.codes import parse_record_code
 from store.hashing import key_hash, log_hash, matches, verification_hash
 from store.models import Record
@@ -154,15 +145,12 @@ class RecordLookup:
 
     Args:
         session_factory: Sessions on the record store (see :func:`store.db.make_session_factory`).
-        settings: Provides ``secret_key``, the ``lookup_*`` limits, ``hotline`` and
-            ``hotline_hours``.
+        settings: Provides ``secret_key`` and the ``lookup_*`` limits.
     """
 
     def __init__(self, session_factory: sessionmaker[Session], settings: Settings) -> None:
         self._sessions = session_factory
         self._secret = settings.secret_key.get_secret_value()
-        self._hotline = settings.hotline
-        self._hours = settings.hotline_hours
         self.limits = LookupLimits.from_settings(settings)
         self.throttle = FailureThrottle(max(self.limits.window, self.limits.code_window))
 
@@ -211,8 +199,7 @@ class RecordLookup:
             return self._invalid_code(exc)
         factor = digits if isinstance(digits, Factor) else parse_factor(digits)
         if factor is None:
-            vi, en = invalid_digits_texts()
-            return LookupResult(LookupOutcome.INVALID_DIGITS, vi, en)
+            return LookupResult(LookupOutcome.INVALID_DIGITS)
 
         # A given source and a conversation id never share a key, whatever their text.
         asker = ("given", source) if source else ("conversation", conversation_id)
@@ -239,8 +226,7 @@ class RecordLookup:
                 if not self._verify(code, factor, record):
                     self.throttle.record_failure(session, keys.all(), now)
                     logger.info("record lookup not found code=%s both=%s", tag, factor.both)
-                    vi, en = not_found_texts(self._hotline, both_factors=factor.both)
-                    return LookupResult(LookupOutcome.NOT_FOUND, vi, en)
+                    return LookupResult(LookupOutcome.NOT_FOUND, both_factors=factor.both)
                 assert record is not None
                 answer = _public_answer(record, now)
         except SQLAlchemyError as exc:
@@ -249,12 +235,7 @@ class RecordLookup:
         logger.info(
             "record lookup found code=%s both=%s status=%s", tag, factor.both, answer.status.value
         )
-        return LookupResult(
-            LookupOutcome.FOUND,
-            found_text_vi(answer, self._hotline, self._hours),
-            found_text_en(answer),
-            record=answer,
-        )
+        return LookupResult(LookupOutcome.FOUND, record=answer, both_factors=factor.both)
 
     def _refusal(
         self, session: Session, keys: _Keys, factor: Factor, now: datetime
@@ -292,14 +273,11 @@ class RecordLookup:
         return in_order | swapped
 
     def _invalid_code(self, exc: RecordCodeInvalid) -> LookupResult:
-        if isinstance(exc, RecordCodeDefect):
-            vi, en = invalid_code_texts(exc.message_vi, exc.message)
-            reason: str | None = exc.reason
-        else:
-            vi, en = invalid_code_texts("Mã hồ sơ không hợp lệ.", str(exc))
-            reason = None
-        logger.info("record lookup invalid code reason=%s", reason)
-        return LookupResult(LookupOutcome.INVALID_CODE, vi, en, reason=reason)
+        defect = RecordCodeDefect.of(exc)
+        logger.info("record lookup invalid code reason=%s", defect.reason)
+        return LookupResult(
+            LookupOutcome.INVALID_CODE, reason=defect.reason, details=defect.details
+        )
 
 
 def _public_answer(record: Record, now: datetime) -> RecordAnswer:

@@ -60,10 +60,6 @@ HELP = (
     "/lang switches to English or back."
 )
 BUTTON_PROMPT = "Mời bạn chọn: / Please choose:"
-BUTTON_EXPIRED = messages.Notice(
-    vi="Lựa chọn này đã hết hạn. Vui lòng gõ lại câu hỏi.",
-    en="This choice has expired. Please type your question again.",
-)
 
 
 def change_language_payload(language: str) -> str:
@@ -140,7 +136,7 @@ class TelegramChannel:
         await query.answer()
         payload = self.payloads.decode(query.data or "")
         if payload is None:
-            await self._say(update, context, BUTTON_EXPIRED.both())
+            await self._say(update, context, messages.button_expired().both())
             return
         await self._relay(update, context, [payload])
 

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import PoliteAction
 from actions.server import selective_domain_executor
 from actions.services import PartUnavailable, Services, set_services
-from actions.texts import say
+from helpdesk.messages import text
 from helpdesk.settings import PROJECT_ROOT, Settings
 from tests.factories import make_tracker
 
@@ -201,8 +201,8 @@ async def test_a_part_down_gets_the_polite_answer(
     events = await run(dispatcher, tracker, domain)
 
     texts = [m.get("text") or "" for m in dispatcher.messages]
-    unavailable = say(
-        "unavailable", "vi", hotline=healthy.settings.hotline, hours=healthy.settings.hotline_hours
+    unavailable = text(
+        "chat.busy", "vi", hotline=healthy.settings.hotline, hours=healthy.settings.hotline_hours
     )
     down = DATABASE_PARTS if scenario == "unreachable-database" else {scenario}
     if needs & down:

@@ -220,3 +220,14 @@ async def test_database_down_is_polite(services, caplog) -> None:
     messages, _ = await run_action(ActionCheckRecordStatus(), tracker)
     assert "hệ thống đang bận" in messages[0]["text"]
     assert "1234" not in caplog.text
+
+
+def test_a_code_rejected_without_a_reason_says_the_catalogue_sentence(services) -> None:
+    # the same situation is worded once: the form and the lookup both read it from the catalogue
+    from helpdesk.messages import text
+
+    form = ValidateRecordStatusForm()
+    for lang in ("vi", "en"):
+        _, messages = _validate(form, "record_code", "7" * 10_000, slots={"language": lang})
+        assert text("record_code.defect.invalid", lang) in messages[0]["text"]
+    assert text("record_code.defect.invalid", "vi") == "Mã hồ sơ không hợp lệ."

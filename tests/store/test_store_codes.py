@@ -106,14 +106,14 @@ def test_rejections_say_why(typed: str, reason: str) -> None:
     error = caught.value
     assert isinstance(error, RecordCodeDefect)
     assert error.reason == reason
-    assert str(error) and error.message_vi
+    assert str(error) and error.text("vi") and error.text("en") == str(error)
 
 
 def test_invalid_character_is_named_as_typed() -> None:
     with pytest.raises(RecordCodeDefect) as caught:
         parse_record_code("000.00.12.H12_250701_0001")
     assert "'_'" in str(caught.value)
-    assert "«_»" in caught.value.message_vi
+    assert "«_»" in caught.value.text("vi")
 
 
 def test_impossible_date_is_quoted() -> None:

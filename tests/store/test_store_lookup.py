@@ -15,11 +15,12 @@ import pytest
 
 import store.lookup as lookup_module
 from helpdesk.errors import StoreUnavailable
-from store.answer import LookupOutcome, RecordAnswer
+from store.answer import LookupOutcome, LookupResult, RecordAnswer
 from store.db import make_engine, make_session_factory
 from store.hashing import verification_hash
 from store.lookup import Factor, RecordLookup, normalise_digits, parse_factor
 from store.models import Record
+from store.replies import result_text
 from store.status import DeadlineClass, RecordStatus
 
 if TYPE_CHECKING:
@@ -30,6 +31,11 @@ NOW = datetime(2025, 7, 3, 3, 0, tzinfo=UTC)  # the conftest's reference time
 CODE = "000.00.12.H12-250701-0001"
 PHONE, ID4 = "5678", "2345"
 AddRecord = Callable[..., Record]
+
+
+def _said(result: LookupResult, lang: str) -> str:
+    """What the citizen reads for ``result`` (the default hotline and hours)."""
+    return result_text(result, lang, "1800 1096", "7:30–17:00")
 
 
 def _lookup(db: Db, sessions: Any = None, **overrides: Any) -> RecordLookup:
@@ -48,7 +54,7 @@ def test_found_with_phone_or_id_digits(db: Db, add_record: AddRecord) -> None:
         assert result.record.status is RecordStatus.PROCESSING
         assert result.record.deadline is DeadlineClass.ON_TIME
         assert not result.record.overdue
-        assert "Đang xử lý" in result.message_vi
+        assert "Đang xử lý" in _said(result, "vi")
 
 
 def test_answer_holds_only_public_facts(db: Db, add_record: AddRecord) -> None:
@@ -68,10 +74,10 @@ def test_answer_holds_only_public_facts(db: Db, add_record: AddRecord) -> None:
     }
     assert result.record.missing_documents == ("Giấy chứng sinh",)
     payload = str(result.to_dict())
-    assert "Giấy chứng sinh" in result.message_vi
+    assert "Giấy chứng sinh" in _said(result, "vi")
     for secret_bit in (PHONE, ID4, "hash", "Phường An Xuyên, Tỉnh Cà Mau"):
         assert secret_bit not in payload
-        assert secret_bit not in result.message_vi
+        assert secret_bit not in _said(result, "vi")
 
 
 def test_missing_documents_shown_only_while_waiting_for_them(db: Db, add_record: AddRecord) -> None:
@@ -85,7 +91,7 @@ def test_overdue_record_says_so_and_names_the_hotline(db: Db, add_record: AddRec
     result = _lookup(db).lookup(CODE, PHONE, "conv-1", now=NOW)
     assert result.record is not None
     assert result.record.overdue and result.record.deadline is DeadlineClass.OVERDUE
-    assert "quá hạn" in result.message_vi and "1800 1096" in result.message_vi
+    assert "quá hạn" in _said(result, "vi") and "1800 1096" in _said(result, "vi")
     assert result.to_dict()["record"]["overdue"] is True
 
 
@@ -137,7 +143,7 @@ def test_record_lacking_one_factor_cannot_be_opened_with_both(
     unknown = lookup.lookup("000.00.12.H12-250701-0002", f"{PHONE} {ID4}", "conv-2", now=NOW)
     assert both.outcome is LookupOutcome.NOT_FOUND
     assert both == unknown  # nothing tells that the record exists but lacks a factor
-    assert "1800 1096" in both.message_vi and "1800 1096" in both.message_en
+    assert "1800 1096" in _said(both, "vi") and "1800 1096" in _said(both, "en")
     # The factor it has still opens it alone.
     assert lookup.lookup(CODE, phone or id_number or "", "conv-3", now=NOW).found
 
@@ -151,7 +157,7 @@ def test_unknown_code_and_wrong_digits_get_the_same_answer_with_both_factors(
     unknown_code = lookup.lookup("000.00.12.H12-250701-0002", f"{PHONE} {ID4}", "conv-2", now=NOW)
     assert wrong_digits.outcome is LookupOutcome.NOT_FOUND
     assert wrong_digits.to_dict() == unknown_code.to_dict()
-    assert "8 chữ số" in wrong_digits.message_vi and "8 digits" in wrong_digits.message_en
+    assert "8 chữ số" in _said(wrong_digits, "vi") and "8 digits" in _said(wrong_digits, "en")
 
 
 def test_unknown_code_path_does_the_same_hashing_work(

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from helpdesk.errors import LookupRefused
-from store.answer import LookupOutcome, refused_texts
+from helpdesk.errors import LookupRefused, RefusalScope
+from store.answer import LookupOutcome, LookupResult
 from store.lookup import RecordLookup
 from store.models import Record
+from store.replies import refused_text, result_text
 
 if TYPE_CHECKING:
     from conftest import Db
@@ -28,6 +29,17 @@ UNKNOWN = "000.00.12.H12-250701-0002"
 PHONE, ID4 = "5678", "2345"
 BOTH, BOTH_SWAPPED = f"{PHONE} {ID4}", f"{ID4} {PHONE}"
 AddRecord = Callable[..., Record]
+
+
+def _said(result: LookupResult, lang: str) -> str:
+    """What the citizen reads for ``result`` (the default hotline and hours)."""
+    return result_text(result, lang, "1800 1096", "7:30–17:00")
+
+
+def refused_texts(
+    seconds: int, hotline: str, scope: RefusalScope = "code_source"
+) -> tuple[str, str]:
+    return refused_text(seconds, scope, "vi", hotline), refused_text(seconds, scope, "en", hotline)
 
 
 def _lookup(db: Db, sessions: Any = None, **overrides: Any) -> RecordLookup:
@@ -210,7 +222,7 @@ def test_guarded_record_lacking_a_factor_points_to_the_hotline(
     assert "1800 1096" in vi and "1800 1096" in en
     result = lookup.lookup(CODE, BOTH, "o", source="owner", now=NOW)
     assert result.outcome is LookupOutcome.NOT_FOUND
-    assert "1800 1096" in result.message_vi and "1800 1096" in result.message_en
+    assert "1800 1096" in _said(result, "vi") and "1800 1096" in _said(result, "en")
 
 
 # --- settings, pruning, replicas, concurrency -----------------------------------------------
