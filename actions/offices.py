@@ -83,41 +83,32 @@ class ValidateOfficeForm(HelpdeskFormValidation):
 
 
 def describe_match(match: Match, lang: Lang) -> str:
-    old = ", ".join(p for p in (match.old_ward, match.old_district, match.old_province) if p)
-    names = [w.name for w in match.new_wards]
-    joined = ", ".join(names)
-    if lang == "en":
-        if match.current:
-            return f"{match.new_ward} ({match.new_province}) is a current commune/ward."
-        if match.split:
-            return f"{old} was divided between: {joined} ({match.new_province})."
-        return f"{old} is now part of {match.new_ward}, {match.new_province}."
+    """Which new commune or ward the place is (or is part of) since July 2025."""
     if match.current:
-        return f"{match.new_ward} ({match.new_province}) là xã, phường hiện nay."
+        return messages.text(
+            "office.match.current", lang, ward=match.new_ward, province=match.new_province
+        )
+    old = ", ".join(p for p in (match.old_ward, match.old_district, match.old_province) if p)
     if match.split:
-        return f"{old} nay được chia về các xã, phường: {joined} ({match.new_province})."
-    return f"{old} nay thuộc {match.new_ward}, {match.new_province}."
+        wards = ", ".join(w.name for w in match.new_wards)
+        return messages.text(
+            "office.match.split", lang, old=old, wards=wards, province=match.new_province
+        )
+    return messages.text(
+        "office.match.merged", lang, old=old, ward=match.new_ward, province=match.new_province
+    )
 
 
 def describe_center(center: CenterContact, lang: Lang) -> str:
-    if lang == "en":
-        lines = [f"Service center: {center.name}."]
-        if center.address:
-            lines.append(f"Address: {center.address}.")
-        lines.append(f"Phone: {center.phone}.")
-        if center.opening_hours:
-            lines.append(f"Opening hours: {center.opening_hours}.")
-        if center.sample:
-            lines.append(f"(These contact details are not yet verified; call {center.hotline}.)")
-        return "\n".join(lines)
-    lines = [f"Nơi nộp hồ sơ: {center.name}."]
+    """Where to go: the center's name, address, phone and hours, one line each."""
+    lines = [messages.text("office.center.name", lang, name=center.name)]
     if center.address:
-        lines.append(f"Địa chỉ: {center.address}.")
-    lines.append(f"Điện thoại: {center.phone}.")
+        lines.append(messages.text("office.center.address", lang, address=center.address))
+    lines.append(messages.text("office.center.phone", lang, phone=center.phone))
     if center.opening_hours:
-        lines.append(f"Giờ làm việc: {center.opening_hours}.")
+        lines.append(messages.text("office.center.hours", lang, hours=center.opening_hours))
     if center.sample:
-        lines.append(f"(Thông tin liên hệ này chưa được xác minh; vui lòng gọi {center.hotline}.)")
+        lines.append(messages.text("office.center.unverified", lang, hotline=center.hotline))
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
-"""What a citizen reads when something goes wrong: polite, bilingual, naming the hotline.
+"""What the channels themselves say: when something goes wrong (polite, bilingual, naming
+the hotline) and Telegram's welcome, help and button prompt.
 
 The sentences are the catalogue's (``helpdesk/messages.yml``); a :class:`Notice` holds one
 of them in both languages, for channels that show both at once.
@@ -23,9 +24,9 @@ class Notice:
         """The catalogue's ``key`` in Vietnamese and English."""
         return cls(vi=text(key, "vi", **fields), en=text(key, "en", **fields))
 
-    def both(self) -> str:
-        """Vietnamese first, then English, on separate lines."""
-        return f"{self.vi}\n{self.en}"
+    def both(self, separator: str = "\n") -> str:
+        """Vietnamese first, then English, on separate lines (or split by ``separator``)."""
+        return f"{self.vi}{separator}{self.en}"
 
     def as_dict(self) -> dict[str, str]:
         return {"vi": self.vi, "en": self.en}
@@ -59,3 +60,18 @@ def invalid_request() -> Notice:
 def button_expired() -> Notice:
     """A Telegram button pressed after its conversation step has passed."""
     return Notice.of("chat.button_expired")
+
+
+def telegram_welcome(hotline: str) -> str:
+    """Telegram's /start: what the assistant can do, Vietnamese then English."""
+    return Notice.of("telegram.welcome", hotline=hotline).both("\n\n")
+
+
+def telegram_help(hotline: str, hours: str) -> str:
+    """Telegram's /help: how to ask, the commands, the hotline, Vietnamese then English."""
+    return Notice.of("telegram.help", hotline=hotline, hours=hours).both("\n\n")
+
+
+def telegram_choose() -> str:
+    """The text of a Telegram message that has only buttons."""
+    return Notice.of("telegram.choose").both(" / ")

@@ -40,27 +40,6 @@ TelegramApp: TypeAlias = Application[
 ALLOWED_UPDATES = ["message", "callback_query"]
 CONCURRENT_UPDATES = 16  # different chats in parallel; one chat's updates stay in order
 
-WELCOME = (
-    "Xin chào! Tôi là trợ lý ảo của Trung tâm Phục vụ hành chính công cấp xã. Tôi có thể:\n"
-    "• trả lời về thủ tục hành chính: hồ sơ cần chuẩn bị, lệ phí, thời gian, nơi nộp;\n"
-    "• tra cứu tình trạng hồ sơ: /status <mã hồ sơ>;\n"
-    "• cho biết trụ sở xã, phường mới từ địa chỉ cũ;\n"
-    "• chuyển câu hỏi đến cán bộ khi cần (tổng đài {hotline}).\n"
-    "Hãy gõ câu hỏi của bạn, ví dụ: “Làm giấy khai sinh cần gì?”. /help: hướng dẫn.\n\n"
-    "Hello! I answer questions about commune public services. Type /lang for English."
-)
-HELP = (
-    "Cách dùng:\n"
-    "• Gõ câu hỏi bằng tiếng Việt (có dấu hoặc không dấu).\n"
-    "• /status <mã hồ sơ>: tra cứu hồ sơ (tôi sẽ hỏi 4 số cuối điện thoại để xác minh).\n"
-    "• /lang: đổi ngôn ngữ Việt ↔ English.\n"
-    "• Cần gặp cán bộ: gọi {hotline} ({hours}).\n"
-    "Không gửi số CCCD hay số điện thoại đầy đủ qua đây.\n\n"
-    "Help: type your question; /status <record code> checks an application; "
-    "/lang switches to English or back."
-)
-BUTTON_PROMPT = "Mời bạn chọn: / Please choose:"
-
 
 def change_language_payload(language: str) -> str:
     return '/change_language{"language":"' + language + '"}'
@@ -96,11 +75,11 @@ class TelegramChannel:
 
     async def start(self, update: Update, context: Context) -> None:
         """/start: what the assistant can do."""
-        await self._say(update, context, WELCOME.format(hotline=self.settings.hotline))
+        await self._say(update, context, messages.telegram_welcome(self.settings.hotline))
 
     async def help(self, update: Update, context: Context) -> None:
         """/help: how to ask, the commands, the hotline."""
-        text = HELP.format(hotline=self.settings.hotline, hours=self.settings.hotline_hours)
+        text = messages.telegram_help(self.settings.hotline, self.settings.hotline_hours)
         await self._say(update, context, text)
 
     async def lang(self, update: Update, context: Context) -> None:
@@ -172,7 +151,7 @@ class TelegramChannel:
 
     async def _send(self, bot: Bot, chat_id: int, message: BotMessage) -> None:
         """One bot message, split at 4096 units; its buttons go under the last part."""
-        parts = split_message(message_text(message, BUTTON_PROMPT))
+        parts = split_message(message_text(message, messages.telegram_choose()))
         markup = keyboard(message, self.payloads)
         for number, part in enumerate(parts, start=1):
             await bot.send_message(
