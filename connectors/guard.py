@@ -58,38 +58,43 @@ class ConversationGuard:
 
     def __init__(self, vault: FactorVault) -> None:
         self._vault = vault
-        # conversations this process saw awaiting a factor, so that only they pay a write
-        # when the wait ends (a stale entry costs one harmless delete)
+        # conversations whose message now being relayed arrived while a factor was awaited:
+        # only they pay a write when the wait ends; an entry lives for one relay
         self._awaiting: set[str] = set()
 
     async def inbound(self, conversation_id: str, text: str) -> str:
-        if text.startswith("/"):
-            # a button's payload: never a factor, but a typed one may carry a number
-            return redact_message(text)
         try:
             awaiting = await asyncio.to_thread(self._vault.awaiting, conversation_id)
-            if not awaiting:
-                return redact_message(text)
-            self._awaiting.add(conversation_id)
-            reading = read_factor(text)
-            if reading.digits is None:
-                return reading.text
-            token = await asyncio.to_thread(self._vault.issue, conversation_id, reading.digits)
         except StoreUnavailable:
             # cannot tell whether a factor is awaited: hide anything that could be one (the
             # lookup itself needs the database too, so nothing is lost)
             logger.warning("factor store unavailable: numbers of 4+ digits masked")
             return mask_all_numbers(redact_message(text), min_digits=4)
+        if awaiting:
+            self._awaiting.add(conversation_id)
+        else:
+            self._awaiting.discard(conversation_id)
+        if not awaiting or text.startswith("/"):
+            # a button's payload is never a factor, but a typed one may carry a number
+            return redact_message(text)
+        reading = read_factor(text)
+        if reading.digits is None:
+            return reading.text
+        try:
+            token = await asyncio.to_thread(self._vault.issue, conversation_id, reading.digits)
+        except StoreUnavailable:
+            logger.warning("factor store unavailable: the factor was masked")
+            return reading.text
         return factor_payload(token)
 
     async def outbound(self, conversation_id: str, raw: list[Any]) -> None:
+        was_awaiting = conversation_id in self._awaiting
+        self._awaiting.discard(conversation_id)
         try:
             if asks_for_factor(raw):
                 await asyncio.to_thread(self._vault.expect, conversation_id)
-                self._awaiting.add(conversation_id)
-            elif conversation_id in self._awaiting:
+            elif was_awaiting:
                 await asyncio.to_thread(self._vault.forget, conversation_id)
-                self._awaiting.discard(conversation_id)
         except StoreUnavailable:
             logger.warning("factor store unavailable: the wait for a factor was not recorded")
 

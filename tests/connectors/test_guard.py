@@ -150,3 +150,24 @@ async def test_without_the_database_anything_like_a_factor_is_hidden(tmp_path) -
     assert await guard.inbound("web-c5", "4 số cuối 4821, 10 trang") == "4 số cuối ***, 10 trang"
     await guard.outbound("web-c5", ASK)  # logged, not raised
     engine.dispose()
+
+
+async def test_a_button_pressed_while_a_factor_is_awaited_ends_the_wait(settings, engine) -> None:
+    fake = FakeRasa()
+    first, second = _client(settings, engine, fake), _client(settings, engine, fake)
+    fake.next = ASK
+    await first.send("web-c6", "tra cứu hồ sơ")
+    # the citizen presses a button instead, on another replica: the wait ends everywhere
+    await second.send("web-c6", "/human_handoff")
+    assert fake.received[-1]["message"] == "/human_handoff"
+    await first.send("web-c6", "2025")
+    assert fake.received[-1]["message"] == "2025"
+
+
+async def test_an_abandoned_wait_leaves_nothing_in_the_process(settings, engine) -> None:
+    fake = FakeRasa()
+    rasa = _client(settings, engine, fake)
+    for n in range(20):
+        fake.next = ASK
+        await rasa.send(f"web-gone{n}", "tra cứu hồ sơ")  # asked, never answered
+    assert rasa._guard._awaiting == set()  # type: ignore[union-attr]
