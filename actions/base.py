@@ -53,14 +53,11 @@ def entity(tracker: Tracker, name: str) -> str | None:
     return str(value) if value is not None else None
 
 
-def hotline_values(services: Services) -> dict[str, str]:
-    return {"hotline": services.settings.hotline, "hours": services.settings.hotline_hours}
-
-
 def say_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """The polite "cannot answer right now" with the hotline, in the conversation's language."""
-    values = hotline_values(get_services())
-    dispatcher.utter_message(text=messages.text("chat.busy", language(tracker), **values))
+    lang = language(tracker)
+    values = get_services().settings.hotline_values(lang)
+    dispatcher.utter_message(text=messages.text("chat.busy", lang, **values))
 
 
 class PoliteAction(Action, ABC):

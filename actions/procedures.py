@@ -16,12 +16,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import Events, HelpdeskAction, entity, hotline_values, language, latest_text
+from actions.base import Events, HelpdeskAction, entity, language, latest_text
 from actions.services import Services
 from actions.which_procedure import AskWhich, Choices, NotFound, ProcedureFound, find_procedure
 from helpdesk import messages
 from helpdesk.language import Lang
-from knowledge.answers import TOPICS, Topic, render
+from knowledge.answers import Answer, Topic, render
 from knowledge.search import Hit
 
 PAGES = re.compile(r"(\d{1,4})")
@@ -39,13 +39,15 @@ def choice_buttons(hits: Sequence[Hit], lang: Lang) -> list[dict[str, str]]:
 
 
 PAGE_COUNT_INTENT = "give_page_count"
-_TOPIC_BY_VALUE: dict[str, Topic] = {topic: topic for topic in TOPICS}
 
 
 def pending_topic(tracker: Tracker) -> Topic:
     """The question asked before the citizen chose a procedure (slot ``topic``); an absent
     or unknown value is a general question."""
-    return _TOPIC_BY_VALUE.get(str(tracker.get_slot("topic")), "overview")
+    try:
+        return Topic(str(tracker.get_slot("topic")))
+    except ValueError:
+        return Topic.OVERVIEW
 
 
 def page_count(tracker: Tracker) -> int | None:
@@ -66,6 +68,12 @@ def page_count(tracker: Tracker) -> int | None:
     return pages if 0 < pages <= 5000 else None
 
 
+def say_answer(dispatcher: CollectingDispatcher, reply: Answer, **extra: object) -> None:
+    """Say an answer: its text, and its source as one titled link (channels render it)."""
+    link = {"title": reply.link.title, "url": reply.link.url}
+    dispatcher.utter_message(text=reply.text, json_message={"links": [link]}, **extra)
+
+
 def answer(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
@@ -77,15 +85,15 @@ def answer(
     knowledge = services.knowledge
     province = services.settings.province
     procedure = knowledge.catalogue.get(code, province)
-    text = render(
+    reply = render(
         topic,
         procedure,
         language(tracker),
         province_name=knowledge.catalogue.province_name(province),
         pages=page_count(tracker),
     )
-    dispatcher.utter_message(text=text)
-    return [SlotSet("procedure", code), SlotSet("topic", topic)]
+    say_answer(dispatcher, reply)
+    return [SlotSet("procedure", code), SlotSet("topic", topic.value)]
 
 
 async def answer_about(
@@ -112,20 +120,22 @@ async def answer_about(
             dispatcher.utter_message(text=messages.text("procedure.ask_which", lang))
         case NotFound():
             dispatcher.utter_message(
-                text=messages.text("procedure.not_found", lang, **hotline_values(services))
+                text=messages.text(
+                    "procedure.not_found", lang, **services.settings.hotline_values(lang)
+                )
             )
         case unreachable:
             assert_never(unreachable)
-    return [SlotSet("topic", topic)]
+    return [SlotSet("topic", topic.value)]
 
 
 class ActionAnswerProcedure(HelpdeskAction):
     """A general question about a procedure: a short overview (the base of the others)."""
 
-    topic: Topic = "overview"
+    topic: Topic = Topic.OVERVIEW
 
     def name(self) -> str:
-        return f"action_answer_{'procedure' if self.topic == 'overview' else self.topic}"
+        return f"action_answer_{'procedure' if self.topic is Topic.OVERVIEW else self.topic.value}"
 
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
@@ -134,23 +144,23 @@ class ActionAnswerProcedure(HelpdeskAction):
 
 
 class ActionAnswerDocuments(ActionAnswerProcedure):
-    topic: Topic = "documents"
+    topic: Topic = Topic.DOCUMENTS
 
 
 class ActionAnswerFee(ActionAnswerProcedure):
-    topic: Topic = "fee"
+    topic: Topic = Topic.FEE
 
 
 class ActionAnswerTime(ActionAnswerProcedure):
-    topic: Topic = "time"
+    topic: Topic = Topic.TIME
 
 
 class ActionAnswerWhere(ActionAnswerProcedure):
-    topic: Topic = "where"
+    topic: Topic = Topic.WHERE
 
 
 class ActionAnswerOnline(ActionAnswerProcedure):
-    topic: Topic = "online"
+    topic: Topic = Topic.ONLINE
 
 
 class ActionAnswerPageCount(HelpdeskAction):
@@ -166,8 +176,8 @@ class ActionAnswerPageCount(HelpdeskAction):
         code = tracker.get_slot("procedure")
         if not code or code not in services.knowledge.catalogue:
             dispatcher.utter_message(text=messages.text("procedure.ask_which", language(tracker)))
-            return [SlotSet("topic", "fee")]
-        return answer(dispatcher, tracker, services, "fee", code)
+            return [SlotSet("topic", Topic.FEE.value)]
+        return answer(dispatcher, tracker, services, Topic.FEE, code)
 
 
 class ActionChooseProcedure(HelpdeskAction):

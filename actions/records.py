@@ -19,12 +19,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import Events, HelpdeskAction, HelpdeskFormValidation, language
-from actions.services import Services
+from actions.services import PartUnavailable, Services
 from helpdesk import messages
-from helpdesk.errors import LookupRefused, RecordCodeDefect, RecordCodeInvalid
-from store.answer import LookupOutcome
+from helpdesk.errors import (
+    LookupRefused,
+    ProcedureNotFound,
+    RecordCodeDefect,
+    RecordCodeInvalid,
+)
 from store.codes import parse_record_code
 from store.factors import is_token
+from store.outcomes import LookupOutcome
 from store.replies import refused_text, result_text
 
 MAX_INPUT = 200
@@ -76,6 +81,16 @@ class ValidateRecordStatusForm(HelpdeskFormValidation):
         return {"verification": None}
 
 
+def procedure_name(services: Services, code: str, lang: str) -> str | None:
+    """The name of a record's procedure, or None when the catalogue cannot say it now (the
+    answer then gives the code alone rather than failing)."""
+    try:
+        procedure = services.knowledge.catalogue.get(code, services.settings.province)
+    except (PartUnavailable, ProcedureNotFound):
+        return None
+    return procedure.name if lang == "vi" else procedure.name_en
+
+
 class ActionCheckRecordStatus(HelpdeskAction):
     def name(self) -> str:
         return "action_check_record_status"
@@ -114,7 +129,10 @@ class ActionCheckRecordStatus(HelpdeskAction):
             dispatcher.utter_message(text=text)
             return clear
         settings = services.settings
-        text = result_text(result, lang, settings.hotline, settings.hotline_hours)
+        name = (
+            procedure_name(services, result.record.procedure_code, lang) if result.record else None
+        )
+        text = result_text(result, lang, settings.hotline, settings.hotline_hours(lang), name)
         if result.outcome in (LookupOutcome.NOT_FOUND, LookupOutcome.INVALID_DIGITS):
             ask_factor_again(dispatcher, text + "\n" + messages.text("record.factor_retry", lang))
             return keep_code

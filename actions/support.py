@@ -9,12 +9,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import Events, HelpdeskAction, entity, hotline_values, language, latest_text
-from actions.procedures import choice_buttons
+from actions.base import Events, HelpdeskAction, entity, language, latest_text
+from actions.procedures import choice_buttons, say_answer
 from actions.services import Services
 from helpdesk import messages
 from helpdesk.errors import FeedbackInvalid
-from knowledge.answers import render
+from knowledge.answers import Topic, render
 from store.feedback import normalise_rating, record_feedback
 from store.handoff import open_handoff
 
@@ -54,6 +54,10 @@ def _last_question(tracker: Tracker) -> str:
     return ""
 
 
+RATE_UP = '/feedback{"rating":"up"}'
+RATE_DOWN = '/feedback{"rating":"down"}'
+
+
 def _rating(value: str | None) -> str | None:
     """The rating as stored, or None when absent or not a rating (a hand-typed payload)."""
     if value is None:
@@ -86,7 +90,7 @@ class ActionHandoff(HelpdeskAction):
             # the citizen still gets the hotline; staff will see the gap in the logs
             logger.exception("handoff note could not be stored")
         dispatcher.utter_message(
-            text=messages.text("chat.handoff", lang, **hotline_values(services))
+            text=messages.text("chat.handoff", lang, **services.settings.hotline_values(lang))
         )
         return []
 
@@ -104,8 +108,8 @@ class ActionFeedback(HelpdeskAction):
             dispatcher.utter_message(
                 text=messages.text("chat.feedback_unclear", lang),
                 buttons=[
-                    {"title": "👍", "payload": '/feedback{"rating":"up"}'},
-                    {"title": "👎", "payload": '/feedback{"rating":"down"}'},
+                    {"title": messages.text("chat.button.helpful", lang), "payload": RATE_UP},
+                    {"title": messages.text("chat.button.not_helpful", lang), "payload": RATE_DOWN},
                 ],
             )
             return []
@@ -153,17 +157,18 @@ class ActionFallbackSearch(HelpdeskAction):
             if result.answerable and result.hits:
                 top = result.hits[0]
                 procedure = knowledge.catalogue.get(top.code, services.settings.province)
-                dispatcher.utter_message(
-                    text=render("overview", procedure, lang),
+                say_answer(
+                    dispatcher,
+                    render(Topic.OVERVIEW, procedure, lang),
                     buttons=choice_buttons(result.hits[1:], lang) if len(result.hits) > 1 else [],
                 )
-                return [SlotSet("procedure", top.code), SlotSet("topic", "overview")]
+                return [SlotSet("procedure", top.code), SlotSet("topic", Topic.OVERVIEW.value)]
         if self._second_in_a_row(tracker):
             dispatcher.utter_message(
                 text=messages.text("chat.offer_staff", lang),
                 buttons=[
                     {
-                        "title": "Gặp cán bộ" if lang == "vi" else "Talk to staff",
+                        "title": messages.text("chat.button.staff", lang),
                         "payload": "/human_handoff",
                     },
                 ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from helpdesk.messages import text
+from helpdesk.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,14 @@ class Notice:
         """The catalogue's ``key`` in Vietnamese and English."""
         return cls(vi=text(key, "vi", **fields), en=text(key, "en", **fields))
 
+    @classmethod
+    def with_hotline(cls, key: str, settings: Settings) -> Notice:
+        """The catalogue's ``key``, naming the hotline and its hours in each language."""
+        return cls(
+            vi=text(key, "vi", **settings.hotline_values("vi")),
+            en=text(key, "en", **settings.hotline_values("en")),
+        )
+
     def both(self, separator: str = "\n") -> str:
         """Vietnamese first, then English, on separate lines (or split by ``separator``)."""
         return f"{self.vi}{separator}{self.en}"
@@ -32,9 +41,9 @@ class Notice:
         return {"vi": self.vi, "en": self.en}
 
 
-def bot_unavailable(hotline: str, hours: str) -> Notice:
+def bot_unavailable(settings: Settings) -> Notice:
     """The assistant cannot answer right now."""
-    return Notice.of("chat.unavailable", hotline=hotline, hours=hours)
+    return Notice.with_hotline("chat.unavailable", settings)
 
 
 def rate_limited(seconds: int) -> Notice:
@@ -67,9 +76,9 @@ def telegram_welcome(hotline: str) -> str:
     return Notice.of("telegram.welcome", hotline=hotline).both("\n\n")
 
 
-def telegram_help(hotline: str, hours: str) -> str:
+def telegram_help(settings: Settings) -> str:
     """Telegram's /help: how to ask, the commands, the hotline, Vietnamese then English."""
-    return Notice.of("telegram.help", hotline=hotline, hours=hours).both("\n\n")
+    return Notice.with_hotline("telegram.help", settings).both("\n\n")
 
 
 def telegram_choose() -> str:

@@ -87,6 +87,23 @@ def parse_message(raw: object) -> BotMessage | None:
     return None if message.is_empty() else message
 
 
+def attach_links(messages: list[BotMessage]) -> list[BotMessage]:
+    """Join a message that carries only links (an answer's source) to the message before it.
+
+    Rasa sends an action's custom content apart from its text; the citizen reads one answer
+    with its source under it.
+    """
+    joined: list[BotMessage] = []
+    for message in messages:
+        only_links = message.links and not (message.text or message.buttons or message.image)
+        if only_links and joined:
+            before = joined[-1]
+            joined[-1] = before.model_copy(update={"links": [*before.links, *message.links]})
+        else:
+            joined.append(message)
+    return joined
+
+
 class Guard(Protocol):
     """What a conversation's messages go through on their way to and from Rasa."""
 
@@ -200,7 +217,7 @@ class RasaClient:
                 raise BotUnavailable("invalid answer")
             if self._guard is not None:
                 await self._guard.outbound(conversation_id, payload)
-            messages = [m for raw in payload if (m := parse_message(raw)) is not None]
+            messages = attach_links([m for raw in payload if (m := parse_message(raw)) is not None])
             logger.info(
                 "relayed: conversation=%s chars=%d messages=%d ms=%.0f",
                 tag,

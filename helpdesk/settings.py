@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from helpdesk.messages import text
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET_FILE = "secret.key"
 MIN_SECRET_CHARS = 32
@@ -70,7 +72,10 @@ class Settings(BaseSettings):
     cors_origins: list[str] = ["http://127.0.0.1:8000", "http://localhost:8000"]
 
     hotline: str = "1800 1096"
-    hotline_hours: str = "7:30–17:00, thứ Hai đến thứ Sáu"
+    # the hours the hotline answers, Monday to Friday (worded per language by the message
+    # catalogue, key hotline.hours)
+    hotline_opens: str = "7:30"
+    hotline_closes: str = "17:00"
 
     # keys every hash and the internal tokens; unset, a random one is created once per
     # install in var_dir/secret.key (never in git) and shared by every process of the install
@@ -112,6 +117,14 @@ class Settings(BaseSettings):
                 f"HELPDESK_SECRET_KEY must have at least {MIN_SECRET_CHARS} characters"
             )
         return self
+
+    def hotline_hours(self, lang: str) -> str:
+        """When the hotline answers, in ``lang``: "7:30–17:00, thứ Hai đến thứ Sáu"."""
+        return text("hotline.hours", lang, opens=self.hotline_opens, closes=self.hotline_closes)
+
+    def hotline_values(self, lang: str) -> dict[str, str]:
+        """The ``hotline`` and ``hours`` fields of every message that names the hotline."""
+        return {"hotline": self.hotline, "hours": self.hotline_hours(lang)}
 
     def internal_token(self, purpose: str) -> str:
         """A token for one internal door (``rasa``, ``actions``), derived from the secret.

@@ -5,6 +5,9 @@ Layout of a catalogue folder::
     national/<field>/<code>.yaml   one procedure per file (YAML or JSON)
     provinces/<province-code>.yaml overrides for one province (fees, agency, address)
 
+Draft entries (``draft: true``, written by ``catalogue import-portal``) are validated like the
+others but kept apart in :attr:`Catalogue.drafts`: search and answers never see them.
+
 Loading validates everything first and reports every problem at once; a catalogue with
 problems is never half-loaded.
 """
@@ -20,6 +23,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from helpdesk.errors import CatalogueError, Problem, ProcedureNotFound
+from knowledge.citizen_text import PROBLEM as SOURCE_REMARK
+from knowledge.citizen_text import source_remarks
 from knowledge.model import Procedure, ProvinceOverlay
 from knowledge.sources import SourceFile, read_source
 
@@ -28,11 +33,15 @@ SUFFIXES = (".yaml", ".yml", ".json")
 
 @dataclass(frozen=True)
 class Catalogue:
-    """Validated procedures by code, province overlays by province code, and a content hash."""
+    """Validated procedures by code, province overlays by province code, and a content hash.
+
+    ``drafts`` holds draft entries awaiting review; they are not part of ``procedures``.
+    """
 
     procedures: dict[str, Procedure]
     overlays: dict[str, ProvinceOverlay] = field(default_factory=dict)
     content_hash: str = ""
+    drafts: dict[str, Procedure] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.procedures)
@@ -58,10 +67,14 @@ class Catalogue:
             changes["fees"] = override.fees
             # a province figure replaces the national per-channel fees too
             changes["channels"] = [c.model_copy(update={"fees": []}) for c in base.channels]
+        # a province's own wording replaces the national one in every language: its English
+        # comes from the overlay or is left out, never the national text beside a local one
         if override.agency:
             changes["agency"] = override.agency
+            changes["agency_en"] = override.agency_en
         if override.submit_at:
             changes["submit_at"] = override.submit_at
+            changes["submit_at_en"] = override.submit_at_en
         if override.notes:
             changes["notes"] = [*base.notes, *override.notes]
         if override.legal_basis:
@@ -112,6 +125,18 @@ def _parse(
         return None, _problems_from(exc, source, code)
 
 
+def _source_remarks(
+    source: SourceFile, entry: BaseModel, code: str | None, prefix: tuple[str, ...] = ()
+) -> list[Problem]:
+    """A problem for each citizen-facing text that says where its figure came from."""
+    problems = []
+    for loc, _ in source_remarks(entry.model_dump()):
+        full = [*prefix, *loc]
+        where = ".".join(str(part) for part in full)
+        problems.append(Problem(str(source.path), where, SOURCE_REMARK, code, source.line_of(full)))
+    return problems
+
+
 def validate(root: Path) -> tuple[Catalogue | None, list[Problem]]:
     """Validate a catalogue folder (or one file); return it and every problem found."""
     root = Path(root)
@@ -120,6 +145,7 @@ def validate(root: Path) -> tuple[Catalogue | None, list[Problem]]:
     files = catalogue_files(root)
     problems: list[Problem] = []
     procedures: dict[str, Procedure] = {}
+    drafts: dict[str, Procedure] = {}
     where: dict[str, Path] = {}
     overlays: dict[str, ProvinceOverlay] = {}
     for path in files:
@@ -140,6 +166,8 @@ def validate(root: Path) -> tuple[Catalogue | None, list[Problem]]:
                         Problem(str(path), "province_code", "file name must be the province code")
                     )
                 overlays[overlay.province_code] = overlay
+                for key, override in overlay.overrides.items():
+                    problems.extend(_source_remarks(source, override, key, ("overrides", key)))
             continue
         procedure, found = _parse(Procedure, source, code)
         problems.extend(found)
@@ -155,7 +183,9 @@ def validate(root: Path) -> tuple[Catalogue | None, list[Problem]]:
                     source.line_of(["code"]),
                 )
             )
-        if procedure.code in procedures:
+        if not procedure.draft:  # a draft is never shown, its editor tidies it on review
+            problems.extend(_source_remarks(source, procedure, procedure.code))
+        if procedure.code in where:
             problems.append(
                 Problem(
                     str(path),
@@ -166,11 +196,13 @@ def validate(root: Path) -> tuple[Catalogue | None, list[Problem]]:
                 )
             )
             continue
-        procedures[procedure.code] = procedure
+        (drafts if procedure.draft else procedures)[procedure.code] = procedure
         where[procedure.code] = path
     if root.is_dir():
-        problems.extend(_cross_checks(procedures, overlays, root))
-    catalogue = Catalogue(procedures, overlays, content_hash(files, root)) if files else None
+        problems.extend(_cross_checks(procedures, overlays, root, drafts))
+    catalogue = (
+        Catalogue(procedures, overlays, content_hash(files, root), drafts) if files else None
+    )
     return catalogue, problems
 
 
@@ -178,6 +210,7 @@ def _cross_checks(
     procedures: dict[str, Procedure],
     overlays: dict[str, ProvinceOverlay],
     root: Path,
+    drafts: dict[str, Procedure] | None = None,
 ) -> list[Problem]:
     # related codes may name procedures outside this catalogue: answers show only known ones
     problems = []
@@ -188,7 +221,7 @@ def _cross_checks(
                 problems.append(
                     Problem(str(path), f"overrides.{code}", "no such procedure in the catalogue")
                 )
-    if not procedures and not overlays:
+    if not procedures and not overlays and not drafts:
         problems.append(Problem(str(root), "(folder)", "no catalogue files found"))
     return problems
 

@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 CODE_PATTERN = re.compile(r"^\d\.\d{6}$")
 
+# Text standing in a draft where the model needs words nobody has written yet. A draft entry
+# may hold it; a published entry may not, so it is never shown to a citizen as a fact.
+DRAFT_PLACEHOLDER = "[draft: to be written by an editor]"
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -180,11 +184,15 @@ class Procedure(_Strict):
     summary: str | None = None
     decision: str | None = None
     level: Level
+    levels: list[Level] = Field(default_factory=list)
     kind: str | None = None
     field: str
     field_en: str | None = None
     agency: str
+    agency_en: str | None = None
+    receiving_agency: str | None = None
     submit_at: str
+    submit_at_en: str | None = None
     applicants: str
     steps: list[str] = Field(min_length=1)
     channels: list[Channel] = Field(min_length=1)
@@ -193,6 +201,7 @@ class Procedure(_Strict):
     fees: list[Fee] = Field(default_factory=list)
     requirements: list[str] = Field(default_factory=list)
     result: str
+    results: list[str] = Field(default_factory=list)
     legal_basis: list[LegalBasis] = Field(min_length=1)
     related: list[str] = Field(default_factory=list)
     boundary_free: bool = False
@@ -200,6 +209,10 @@ class Procedure(_Strict):
     source_url: str
     verified_on: date
     verified: bool = True
+    unverified_reason: str | None = None
+    draft: bool = False
+    replaced_by: str | None = None
+    replaced_reason: str | None = None
     aliases: list[str] = Field(default_factory=list)
     aliases_en: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
@@ -219,6 +232,13 @@ class Procedure(_Strict):
             raise ValueError(f"related procedure codes are malformed: {', '.join(bad)}")
         return values
 
+    @field_validator("replaced_by")
+    @classmethod
+    def _replacement_code(cls, value: str | None) -> str | None:
+        if value is not None and not CODE_PATTERN.match(value):
+            raise ValueError("replaced_by must be a procedure code like 1.001193")
+        return value
+
     @field_validator("source_url")
     @classmethod
     def _https(cls, value: str) -> str:
@@ -231,11 +251,26 @@ class Procedure(_Strict):
         kinds = [c.kind for c in self.channels]
         if len(kinds) != len(set(kinds)):
             raise ValueError("a channel kind is listed twice")
-        if self.time is None and any(c.time is None for c in self.channels):
+        if not self.draft and self.time is None and any(c.time is None for c in self.channels):
             raise ValueError("give a procedure time, or a time on every channel")
+        if self.levels and self.level not in self.levels:
+            raise ValueError("levels must include level")
+        if self.replaced_reason and not self.replaced_by:
+            raise ValueError("replaced_reason needs replaced_by")
+        self._check_draft()
         if self.online_level is not OnlineLevel.NONE and ChannelKind.ONLINE not in kinds:
             raise ValueError("online_level says online but no online channel is listed")
         return self
+
+    def _check_draft(self) -> None:
+        """A draft is unverified and says why; only a draft may hold placeholder text."""
+        if self.draft:
+            if self.verified:
+                raise ValueError("a draft entry must have verified: false")
+            if not self.unverified_reason:
+                raise ValueError("a draft entry needs an unverified_reason")
+        elif DRAFT_PLACEHOLDER in repr(self.model_dump()):
+            raise ValueError("placeholder text is only allowed in a draft entry (draft: true)")
 
     def channel(self, kind: ChannelKind) -> Channel | None:
         return next((c for c in self.channels if c.kind is kind), None)
@@ -267,7 +302,9 @@ class ProvinceOverride(_Strict):
 
     fees: list[Fee] | None = None
     agency: str | None = None
+    agency_en: str | None = None
     submit_at: str | None = None
+    submit_at_en: str | None = None
     notes: list[str] = Field(default_factory=list)
     legal_basis: list[LegalBasis] = Field(default_factory=list)
 

@@ -189,9 +189,9 @@ def evaluate_command(
     seed: Annotated[int, typer.Option()] = 2025,
     misses: Annotated[Path | None, typer.Option(help="Write misses here (JSON Lines)")] = None,
 ) -> None:
-    """Top-1 accuracy of the resolver per phrasing form (see offices/evaluate.py)."""
+    """Top-1 accuracy of the resolver per phrasing form (see offices/accuracy.py)."""
     from helpdesk.settings import get_settings
-    from offices.evaluate import run
+    from offices.accuracy import run
 
     try:
         report = run(get_settings().admin_units_dir, sample, seed)

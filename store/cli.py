@@ -151,8 +151,8 @@ def lookup_command(
     3 refused after too many failures, 4 store unavailable.
     """
     from helpdesk.errors import LookupRefused, StoreUnavailable
-    from store.answer import LookupOutcome
     from store.lookup import RecordLookup
+    from store.outcomes import LookupOutcome
     from store.replies import refused_text, result_text
 
     settings, engine, sessions = _open()
@@ -180,7 +180,8 @@ def lookup_command(
     finally:
         engine.dispose()
     vi, en = (
-        result_text(result, lang, settings.hotline, settings.hotline_hours) for lang in ("vi", "en")
+        result_text(result, lang, settings.hotline, settings.hotline_hours(lang))
+        for lang in ("vi", "en")
     )
     if as_json:
         payload = result.to_dict() | {"message_vi": vi, "message_en": en}

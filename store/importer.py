@@ -99,8 +99,16 @@ HEADER_ALIASES: dict[str, str] = {
 
 STATUS_ALIASES: dict[str, RecordStatus] = {
     **{s.value: s for s in RecordStatus},
-    **{_key(s.label_vi): s for s in RecordStatus},
+    # the names one-stop systems show, as the citizen reads them
     "moi_tiep_nhan": RecordStatus.RECEIVED,
+    "dang_xu_ly": RecordStatus.PROCESSING,
+    "cho_bo_sung_ho_so": RecordStatus.WAITING_SUPPLEMENT,
+    "dung_xu_ly": RecordStatus.PAUSED,
+    "cho_thuc_hien_nghia_vu_tai_chinh": RecordStatus.WAITING_PAYMENT,
+    "cho_tra_ket_qua": RecordStatus.RESULT_READY,
+    "da_tra_ket_qua": RecordStatus.DONE,
+    "tu_choi": RecordStatus.REJECTED,
+    "da_huy": RecordStatus.CANCELLED,
     "tiep_nhan": RecordStatus.RECEIVED,
     "dang_giai_quyet": RecordStatus.PROCESSING,
     "cho_bo_sung": RecordStatus.WAITING_SUPPLEMENT,

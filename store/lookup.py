@@ -36,10 +36,10 @@ from helpdesk.errors import (
     StoreUnavailable,
 )
 from helpdesk.settings import Settings
-from store.answer import LookupOutcome, LookupResult, RecordAnswer
 from store.codes import parse_record_code
 from store.hashing import key_hash, log_hash, matches, verification_hash
 from store.models import Record
+from store.outcomes import LookupOutcome, LookupResult, RecordAnswer
 from store.status import RecordStatus, local_date, record_deadline, utc_now
 from store.throttle import FailureThrottle, Limit
 from store.vocabulary import ResultDelivery

@@ -1,6 +1,6 @@
 """What a record lookup says to the citizen, written from its outcome and the catalogue.
 
-:mod:`store.lookup` returns facts (:class:`~store.answer.LookupResult`); the action server and
+:mod:`store.lookup` returns facts (:class:`~store.outcomes.LookupResult`); the action server and
 ``helpdesk records lookup`` turn them into text here, in the citizen's language, from
 ``helpdesk/messages.yml``.
 """
@@ -9,15 +9,22 @@ from __future__ import annotations
 
 from helpdesk.errors import RecordCodeDefect, RefusalScope
 from helpdesk.messages import text
-from store.answer import LookupOutcome, LookupResult, RecordAnswer
+from store.outcomes import LookupOutcome, LookupResult, RecordAnswer
 from store.status import RecordStatus
 
 
-def result_text(result: LookupResult, lang: str, hotline: str, hours: str) -> str:
-    """The answer to one lookup, in ``lang``."""
+def result_text(
+    result: LookupResult,
+    lang: str,
+    hotline: str,
+    hours: str,
+    procedure_name: str | None = None,
+) -> str:
+    """The answer to one lookup, in ``lang``; a found record names its procedure
+    (``procedure_name``, from the catalogue) where it is known."""
     if result.outcome is LookupOutcome.FOUND:
         assert result.record is not None
-        return found_text(result.record, lang, hotline, hours)
+        return found_text(result.record, lang, hotline, hours, procedure_name)
     if result.outcome is LookupOutcome.NOT_FOUND:
         return not_found_text(lang, hotline, result.both_factors)
     if result.outcome is LookupOutcome.INVALID_DIGITS:
@@ -26,23 +33,28 @@ def result_text(result: LookupResult, lang: str, hotline: str, hours: str) -> st
     return invalid_code_text(defect, lang)
 
 
-def found_text(answer: RecordAnswer, lang: str, hotline: str, hours: str) -> str:
-    """A found record's public facts, one part a line (or a sentence)."""
+def found_text(
+    answer: RecordAnswer,
+    lang: str,
+    hotline: str,
+    hours: str,
+    procedure_name: str | None = None,
+) -> str:
+    """A found record's public facts, one part a line."""
     status = answer.status
-    label = _label(status, lang)
+    label = text(f"record.status.{status.value}.label", lang)
+    procedure = (
+        text("record.found.procedure_named", lang, name=procedure_name, code=answer.procedure_code)
+        if procedure_name
+        else text("record.found.procedure_code", lang, code=answer.procedure_code)
+    )
     parts = [
-        text(
-            "record.found.heading",
-            lang,
-            code=answer.code,
-            procedure=answer.procedure_code,
-            status=label,
-        ),
+        text("record.found.heading", lang, code=answer.code, procedure=procedure),
         text(
             "record.found.status",
             lang,
             status=label,
-            explanation=_label(status, lang, "explanation"),
+            explanation=text(f"record.status.{status.value}.explanation", lang),
         ),
         text("record.found.received", lang, received=answer.received_on),
     ]
@@ -53,7 +65,7 @@ def found_text(answer: RecordAnswer, lang: str, hotline: str, hours: str) -> str
                     "record.found.due_deadline",
                     lang,
                     due=answer.due_on,
-                    deadline=_label(answer.deadline, lang),
+                    deadline=text(f"record.deadline.{answer.deadline.value}", lang),
                 )
             )
         else:
@@ -74,7 +86,7 @@ def found_text(answer: RecordAnswer, lang: str, hotline: str, hours: str) -> str
             if answer.collect_at
             else ""
         )
-        how = _label(answer.result_delivery, lang)
+        how = text(f"record.delivery.{answer.result_delivery.value}", lang)
         parts.append(text("record.found.delivery", lang, how=how, where=where))
     elif answer.collect_at:
         parts.append(text("record.found.collect_only", lang, place=answer.collect_at))
@@ -118,8 +130,3 @@ def wait_text(retry_after_seconds: int, lang: str) -> str:
     if minutes < 120:
         return text("wait.minutes", lang, count=minutes)
     return text("wait.hours", lang, count=-(-minutes // 60))
-
-
-def _label(value: object, lang: str, kind: str = "label") -> str:
-    """A status, deadline or delivery label in ``lang`` (``label_vi``, ``explanation_en`` …)."""
-    return str(getattr(value, f"{kind}_{lang}"))

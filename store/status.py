@@ -1,4 +1,5 @@
-"""What a record's status and deadline mean, in plain Vietnamese and English."""
+"""A record's status and how it stands against its due date (the words: ``helpdesk/messages.yml``,
+keys ``record.status.*`` and ``record.deadline.*``)."""
 
 from __future__ import annotations
 
@@ -23,22 +24,6 @@ class RecordStatus(StrEnum):
     CANCELLED = "cancelled"
 
     @property
-    def label_vi(self) -> str:
-        return _STATUS_TEXT[self][0]
-
-    @property
-    def label_en(self) -> str:
-        return _STATUS_TEXT[self][1]
-
-    @property
-    def explanation_vi(self) -> str:
-        return _STATUS_TEXT[self][2]
-
-    @property
-    def explanation_en(self) -> str:
-        return _STATUS_TEXT[self][3]
-
-    @property
     def is_open(self) -> bool:
         """Still being handled: the due date is compared with today."""
         return self in _OPEN
@@ -59,64 +44,6 @@ _OPEN = frozenset(
     }
 )
 
-_STATUS_TEXT: dict[RecordStatus, tuple[str, str, str, str]] = {
-    RecordStatus.RECEIVED: (
-        "Mới tiếp nhận",
-        "Received",
-        "Hồ sơ đã được tiếp nhận và đang chờ chuyển cho cán bộ giải quyết.",
-        "The application has been received and is waiting to be assigned.",
-    ),
-    RecordStatus.PROCESSING: (
-        "Đang xử lý",
-        "Processing",
-        "Cán bộ đang giải quyết hồ sơ.",
-        "An officer is working on the application.",
-    ),
-    RecordStatus.WAITING_SUPPLEMENT: (
-        "Chờ bổ sung hồ sơ",
-        "Waiting for more documents",
-        "Hồ sơ còn thiếu giấy tờ. Bạn cần nộp bổ sung thì hồ sơ mới được giải quyết tiếp.",
-        "Some documents are missing. Handling continues once you hand them in.",
-    ),
-    RecordStatus.PAUSED: (
-        "Dừng xử lý",
-        "Paused",
-        "Việc giải quyết hồ sơ đang tạm dừng. Bạn hãy hỏi nơi đã nộp hồ sơ để biết lý do.",
-        "Handling is on hold. Ask the office that received it why.",
-    ),
-    RecordStatus.WAITING_PAYMENT: (
-        "Chờ thực hiện nghĩa vụ tài chính",
-        "Waiting for payment",
-        "Bạn cần nộp phí, lệ phí hoặc nghĩa vụ tài chính (ví dụ tiền thuế) thì mới nhận được "
-        "kết quả.",
-        "Fees or other payments are due before the result can be issued.",
-    ),
-    RecordStatus.RESULT_READY: (
-        "Chờ trả kết quả",
-        "Result ready",
-        "Đã có kết quả, đang chờ bạn nhận.",
-        "The result is ready for you to receive.",
-    ),
-    RecordStatus.DONE: (
-        "Đã trả kết quả",
-        "Completed",
-        "Kết quả đã được trả cho bạn.",
-        "The result has been handed over.",
-    ),
-    RecordStatus.REJECTED: (
-        "Từ chối",
-        "Rejected",
-        "Hồ sơ không được giải quyết. Văn bản trả lời ghi rõ lý do.",
-        "The application was refused. The written answer gives the reason.",
-    ),
-    RecordStatus.CANCELLED: (
-        "Đã hủy",
-        "Cancelled",
-        "Hồ sơ đã bị hủy, theo yêu cầu của bạn hoặc vì không được bổ sung đúng hạn.",
-        "The application was withdrawn or cancelled.",
-    ),
-}
-
 
 class DeadlineClass(StrEnum):
     """How a record stands against its due date (quá hạn / tới hạn / đúng hạn / sớm hạn)."""
@@ -125,22 +52,6 @@ class DeadlineClass(StrEnum):
     DUE_TODAY = "due_today"
     ON_TIME = "on_time"
     EARLY = "early"
-
-    @property
-    def label_vi(self) -> str:
-        return _DEADLINE_TEXT[self][0]
-
-    @property
-    def label_en(self) -> str:
-        return _DEADLINE_TEXT[self][1]
-
-
-_DEADLINE_TEXT: dict[DeadlineClass, tuple[str, str]] = {
-    DeadlineClass.OVERDUE: ("quá hạn", "overdue"),
-    DeadlineClass.DUE_TODAY: ("tới hạn, hẹn trả trong hôm nay", "due today"),
-    DeadlineClass.ON_TIME: ("đúng hạn", "on time"),
-    DeadlineClass.EARLY: ("sớm hạn", "early"),
-}
 
 
 def local_date(moment: datetime) -> date:

@@ -71,7 +71,7 @@ class TelegramChannel:
         application.add_error_handler(self.on_error)
 
     def unavailable(self) -> str:
-        return messages.bot_unavailable(self.settings.hotline, self.settings.hotline_hours).both()
+        return messages.bot_unavailable(self.settings).both()
 
     async def start(self, update: Update, context: Context) -> None:
         """/start: what the assistant can do."""
@@ -79,7 +79,7 @@ class TelegramChannel:
 
     async def help(self, update: Update, context: Context) -> None:
         """/help: how to ask, the commands, the hotline."""
-        text = messages.telegram_help(self.settings.hotline, self.settings.hotline_hours)
+        text = messages.telegram_help(self.settings)
         await self._say(update, context, text)
 
     async def lang(self, update: Update, context: Context) -> None:

@@ -1,4 +1,5 @@
-"""From the bot's messages to Telegram's: text within 4096 units, buttons as inline keyboards."""
+"""From the bot's messages to Telegram's: text within 4096 units, links and buttons as inline
+keyboards."""
 
 from __future__ import annotations
 
@@ -88,23 +89,21 @@ class CallbackPayloads:
 
 
 def message_text(message: BotMessage, fallback: str) -> str:
-    """The text to send for one bot message: its text, then its links and image as URLs."""
+    """The text to send for one bot message: its text, then its image as a URL.
+
+    Links are not written out: they become buttons that open the page (:func:`keyboard`).
+    """
     lines = [message.text] if message.text else []
-    lines.extend(
-        f"{link.title}: {link.url}" if link.title != link.url else link.url
-        for link in message.links
-    )
     if message.image:
         lines.append(message.image)
     return "\n\n".join(lines) if lines else fallback
 
 
 def keyboard(message: BotMessage, payloads: CallbackPayloads) -> InlineKeyboardMarkup | None:
-    """The message's buttons as an inline keyboard, one button per row (titles can be long)."""
-    if not message.buttons:
-        return None
-    rows = [
+    """The message's links (buttons that open the page, titled) and choices, one per row."""
+    rows = [[InlineKeyboardButton(link.title, url=link.url)] for link in message.links]
+    rows.extend(
         [InlineKeyboardButton(button.title, callback_data=payloads.encode(button.payload))]
         for button in message.buttons
-    ]
-    return InlineKeyboardMarkup(rows)
+    )
+    return InlineKeyboardMarkup(rows) if rows else None

@@ -126,7 +126,7 @@ def error_response(exc: HelpdeskError, settings: Settings, path: str = "") -> JS
         body["problems"] = [str(p) for p in exc.problems]
     notice: messages.Notice | None = None
     if isinstance(exc, BotUnavailable):
-        notice = messages.bot_unavailable(settings.hotline, settings.hotline_hours)
+        notice = messages.bot_unavailable(settings)
         # The cause ("timeout", "status 500") is for the logs; the client reads the notice.
         body["detail"] = notice.both()
         body["hotline"] = settings.hotline

@@ -201,9 +201,7 @@ async def test_a_part_down_gets_the_polite_answer(
     events = await run(dispatcher, tracker, domain)
 
     texts = [m.get("text") or "" for m in dispatcher.messages]
-    unavailable = text(
-        "chat.busy", "vi", hotline=healthy.settings.hotline, hours=healthy.settings.hotline_hours
-    )
+    unavailable = text("chat.busy", "vi", **healthy.settings.hotline_values("vi"))
     down = DATABASE_PARTS if scenario == "unreachable-database" else {scenario}
     if needs & down:
         assert texts == [unavailable]

@@ -89,9 +89,11 @@ def _documents() -> list[Message]:
                 "Đăng ký khai sinh cần:\n"
                 "1. Tờ khai đăng ký khai sinh;\n"
                 "2. Giấy chứng sinh.\n"
-                f"Nguồn: {SOURCE}"
+                "Nguồn: thủ tục 1.001193."
             )
         },
+        # Rasa sends an action's custom content (the source link) as a message of its own
+        {"custom": {"links": [{"title": "Cổng Dịch vụ công quốc gia", "url": SOURCE}]}},
         {"text": "Bạn có muốn hỏi thêm về lệ phí hoặc thời gian không?"},
     ]
 

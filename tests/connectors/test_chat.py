@@ -74,6 +74,10 @@ def test_relays_a_button_payload_and_links(client: TestClient, upstream: Upstrea
         "Đăng ký khai sinh cần:",
         "Bạn có muốn hỏi thêm về lệ phí hoặc thời gian không?",
     ]
+    # the source Rasa sent apart is joined to the answer it belongs to
+    assert answer["messages"][0]["links"] == [
+        {"title": "Cổng Dịch vụ công quốc gia", "url": SOURCE}
+    ]
     fee = chat(client, "lệ phí bao nhiêu").json()["messages"][0]
     assert fee["links"] == [{"title": "Cổng Dịch vụ công", "url": SOURCE}]
     assert upstream.rasa.received[0] == (SENDER, '/choose_procedure{"procedure":"1.001193"}')

@@ -11,7 +11,14 @@ import pytest
 
 from connectors.errors import BotUnavailable
 from connectors.locks import KeyedLocks
-from connectors.rasa_client import BotMessage, Button, Link, RasaClient, parse_message
+from connectors.rasa_client import (
+    BotMessage,
+    Button,
+    Link,
+    RasaClient,
+    attach_links,
+    parse_message,
+)
 from tests.connectors.conftest import make_settings
 from tests.connectors.fake_rasa import FakeRasa
 from tests.connectors.servers import serve_in_thread
@@ -179,3 +186,16 @@ async def test_keyed_locks_release_on_error() -> None:
     assert len(locks) == 0
     async with locks.hold("k"):
         assert len(locks) == 1
+
+
+def test_a_source_link_sent_apart_joins_the_answer_before_it() -> None:
+    """Rasa sends an action's custom content as its own message; the citizen reads one answer
+    with its source under it (and a link with nothing before it stays on its own)."""
+    link = Link(title="Cổng Dịch vụ công quốc gia", url="https://dichvucong.gov.vn/p/1")
+    answer = BotMessage(text="Phí, lệ phí: …", buttons=[Button(title="Có", payload="/affirm")])
+    joined = attach_links([answer, BotMessage(links=[link]), BotMessage(text="Còn gì nữa?")])
+    assert joined == [
+        answer.model_copy(update={"links": [link]}),
+        BotMessage(text="Còn gì nữa?"),
+    ]
+    assert attach_links([BotMessage(links=[link])]) == [BotMessage(links=[link])]

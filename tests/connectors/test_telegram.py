@@ -32,7 +32,7 @@ from helpdesk.settings import Settings, get_settings
 from helpdesk_cli.run import free_port
 from store.db import make_engine
 from tests.connectors.conftest import make_settings
-from tests.connectors.fake_rasa import LONG_TEXT, RECORD, FakeRasa
+from tests.connectors.fake_rasa import LONG_TEXT, RECORD, SOURCE, FakeRasa
 from tests.connectors.fake_telegram import FakeBotApi, callback_update, text_update
 from tests.connectors.servers import serve_in_thread
 
@@ -114,13 +114,19 @@ def test_a_whole_conversation(
     answered = api.wait_for(4)
     assert api.wait_for(1, "answerCallbackQuery")
     assert answered[2].params["text"].startswith("Đăng ký khai sinh cần:")
-    assert "https://dichvucong.gov.vn/" in answered[2].params["text"]
+    # the source is a button titled with the portal's name under the answer, not a raw address
+    assert "https://" not in answered[2].params["text"]
+    source = json.loads(answered[2].params["reply_markup"])["inline_keyboard"][0][0]
+    assert source == {"text": "Cổng Dịch vụ công quốc gia", "url": SOURCE}
     assert answered[3].params["text"].startswith("Bạn có muốn hỏi thêm")
 
     post_update(webhook, text_update(CHAT, "Lệ phí bao nhiêu?"))
-    fee = api.wait_for(5)[4].params["text"]
+    fee_message = api.wait_for(5)[4].params
+    fee = fee_message["text"]
     assert fee.startswith("Đăng ký khai sinh đúng hạn được miễn lệ phí.")
-    assert "Cổng Dịch vụ công: https://dichvucong.gov.vn/" in fee
+    assert "https://" not in fee
+    link = json.loads(fee_message["reply_markup"])["inline_keyboard"][0][0]
+    assert link == {"text": "Cổng Dịch vụ công", "url": SOURCE}
 
     assert rasa.received == [
         (f"tg-{CHAT}", "Làm giấy khai sinh cần gì?"),

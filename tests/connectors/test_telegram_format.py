@@ -85,9 +85,12 @@ def test_message_text_and_keyboard() -> None:
         links=[Link(title="Cổng DVC", url="https://dichvucong.gov.vn/p/1")],
         buttons=[Button(title="Có", payload="/affirm")],
     )
-    assert message_text(message, "-") == "Nguồn:\n\nCổng DVC: https://dichvucong.gov.vn/p/1"
+    # the link is a button titled with its name, never its address written out
+    assert message_text(message, "-") == "Nguồn:"
     assert message_text(BotMessage(buttons=message.buttons), "Chọn:") == "Chọn:"
     markup = keyboard(message, CallbackPayloads())
     assert markup is not None
-    assert markup.inline_keyboard[0][0].callback_data == "/affirm"
+    link, choice = (row[0] for row in markup.inline_keyboard)
+    assert (link.text, link.url) == ("Cổng DVC", "https://dichvucong.gov.vn/p/1")
+    assert choice.callback_data == "/affirm"
     assert keyboard(BotMessage(text="x"), CallbackPayloads()) is None

@@ -31,7 +31,10 @@ def test_demo_page_is_a_clearly_marked_ward_site(client: TestClient) -> None:
 def test_widget_config(client: TestClient) -> None:
     assert client.get("/api/widget/config").json() == {
         "hotline": "1800 1096",
-        "hotline_hours": "7:30–17:00, thứ Hai đến thứ Sáu",
+        "hotline_hours": {
+            "vi": "7:30–17:00, thứ Hai đến thứ Sáu",
+            "en": "7:30–17:00, Monday to Friday",
+        },
         "max_message_chars": 1000,
     }
 

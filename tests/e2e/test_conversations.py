@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from helpdesk.messages import text
+from knowledge.catalogue import load_catalogue
 from store.status import RecordStatus
 from tests.e2e.conftest import Assistant, Gateway
 
@@ -42,8 +44,19 @@ def test_record_status_with_second_factor(
     asked = gateway.text(conversation, record.code.lower().replace("-", " "))
     assert "4" in asked
     answer = gateway.text(conversation, record.id_last4)
-    assert RecordStatus.RESULT_READY.label_vi.lower() in answer.lower()
+    assert text("record.status.result_ready.label", "vi").lower() in answer.lower()
     assert record.id_last4 not in answer and record.phone_last4 not in answer
+    # the status names its procedure, not only its code
+    procedure = load_catalogue(assistant.settings.catalogue_dir).get(record.procedure_code)
+    assert f"“{procedure.name}”" in answer and record.procedure_code in answer
+
+
+def test_an_answer_cites_its_source_as_one_titled_link(gateway: Gateway, conversation: str) -> None:
+    messages = gateway.say(conversation, "làm giấy khai sinh cần giấy tờ gì")
+    answer = next(m for m in messages if m["text"] and "Nguồn:" in m["text"])
+    assert "http" not in answer["text"]  # no raw address inside the words
+    assert [link["title"] for link in answer["links"]] == ["Cổng Dịch vụ công quốc gia"]
+    assert answer["links"][0]["url"].startswith("https://dichvucong.gov.vn/")
 
 
 def test_record_status_wrong_factor_is_neutral(
@@ -54,7 +67,7 @@ def test_record_status_wrong_factor_is_neutral(
     gateway.text(conversation, record.code)
     wrong = "0000" if "0000" not in (record.phone_last4, record.id_last4) else "1111"
     answer = gateway.text(conversation, wrong)
-    assert record.status.label_vi.lower() not in answer.lower()
+    assert text(f"record.status.{record.status.value}.label", "vi").lower() not in answer.lower()
     assert assistant.settings.hotline in answer
 
 
@@ -66,7 +79,7 @@ def test_digits_sent_to_rasa_directly_never_open_a_record(
     assistant.text(sender, "kiểm tra hồ sơ")
     assistant.text(sender, record.code)
     answer = assistant.text(sender, record.phone_last4)
-    assert record.status.label_vi.lower() not in answer.lower()
+    assert text(f"record.status.{record.status.value}.label", "vi").lower() not in answer.lower()
     assert "4 chữ số cuối" in answer
 
 

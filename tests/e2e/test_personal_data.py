@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from helpdesk.messages import text as message
 from store.db import make_engine, make_session_factory
 from store.handoff import open_handoffs
 from store.status import RecordStatus
@@ -73,7 +74,7 @@ def test_a_lookup_conversation_leaves_no_factor_or_number_anywhere(
     assert "gõ lại 4 số cuối" in not_found
     # the citizen types the right digits for the same code: no new record code asked
     answer = chat(gateway, conversation, record.phone_last4)
-    assert RecordStatus.RESULT_READY.label_vi.lower() in answer.lower()
+    assert message("record.status.result_ready.label", "vi").lower() in answer.lower()
     assert record.phone_last4 not in answer
     chat(gateway, conversation, f"số điện thoại của tôi là {PHONE}, căn cước {CITIZEN_ID}")
     chat(gateway, conversation, "chứng thực bản sao hết bao nhiêu tiền")

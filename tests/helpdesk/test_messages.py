@@ -13,7 +13,18 @@ from helpdesk.messages import LANGUAGES, MessageError, catalogue, fields_of, tem
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("helpdesk", "knowledge", "store", "offices", "actions", "connectors", "helpdesk_cli")
 # keys built at run time from a prefix and a reason, level or scope
-DYNAMIC_PREFIXES = ("record_code.defect.", "place.level.", "lookup.refused.")
+DYNAMIC_PREFIXES = (
+    "record_code.defect.",
+    "place.level.",
+    "lookup.refused.",
+    "answer.time.unit.",
+    "answer.channel.",
+    "answer.fee.unit.",
+    "answer.document.form.",
+    "record.status.",
+    "record.deadline.",
+    "record.delivery.",
+)
 
 
 class Anything:
@@ -74,16 +85,35 @@ def _keys_used_in_code() -> set[str]:
                 name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
                 first = node.args[0]
                 value = first.value if isinstance(first, ast.Constant) else None
-                if name in ("text", "of") and isinstance(value, str) and "." in value:
+                if (
+                    name in ("text", "of", "with_hotline")
+                    and isinstance(value, str)
+                    and "." in value
+                ):
                     keys.add(value)
     return keys
+
+
+def _literals_in_code() -> set[str]:
+    """Every string literal of the code (a key chosen by a condition is one of them)."""
+    literals: set[str] = set()
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    literals.add(node.value)
+    return literals
 
 
 def test_the_code_asks_only_for_keys_the_catalogue_has_and_uses_them_all() -> None:
     used = _keys_used_in_code()
     assert used, "the key scan found no call"
     assert used - set(catalogue()) == set()
-    unused = {key for key in set(catalogue()) - used if not key.startswith(DYNAMIC_PREFIXES)}
+    unused = {
+        key
+        for key in set(catalogue()) - used - _literals_in_code()
+        if not key.startswith(DYNAMIC_PREFIXES)
+    }
     assert unused == set()
 
 
@@ -96,3 +126,25 @@ def test_a_code_defect_is_worded_by_the_catalogue() -> None:
     assert plain.reason == "invalid"
     assert plain.text("vi") == "Mã hồ sơ không hợp lệ."
     assert RecordCodeDefect.of(defect) is defect
+
+
+def test_every_value_of_a_worded_vocabulary_has_its_words() -> None:
+    """Keys built from an enum's value exist for every value, so a new value cannot reach a
+    citizen as a missing key."""
+    from knowledge.model import ChannelKind, DocumentForm, FeeUnit, TimeUnit
+    from store.status import DeadlineClass, RecordStatus
+    from store.vocabulary import ResultDelivery
+
+    expected = {
+        *(f"answer.time.unit.{u.value}" for u in TimeUnit if u is not TimeUnit.SAME_DAY),
+        *(f"answer.channel.{c.value}" for c in ChannelKind),
+        *(f"answer.fee.unit.{u.value}" for u in FeeUnit),
+        *(f"answer.document.form.{f.value}" for f in DocumentForm),
+        *(f"record.status.{s.value}.label" for s in RecordStatus),
+        *(f"record.status.{s.value}.explanation" for s in RecordStatus),
+        *(f"record.deadline.{d.value}" for d in DeadlineClass),
+        *(f"record.delivery.{d.value}" for d in ResultDelivery),
+    }
+    assert expected - set(catalogue()) == set()
+    dynamic = {key for key in catalogue() if key.startswith(DYNAMIC_PREFIXES[3:])}
+    assert dynamic - expected == set(), "a key for a value no vocabulary has"

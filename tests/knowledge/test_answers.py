@@ -53,23 +53,23 @@ def test_working_days_skip_weekends_and_tet() -> None:
 
 def test_fee_answer_computes_pages_and_cites_source() -> None:
     procedure = small_catalogue().get("2.000003")
-    text = render("fee", procedure, "vi", pages=12)
+    text = render("fee", procedure, "vi", pages=12).text
     assert "2.000 đồng/trang" in text and "tối đa 200.000 đồng" in text
     assert "tổng cộng 14.000 đồng" in text
-    assert "Nguồn: thủ tục 2.000003" in text and procedure.source_url in text
+    assert "Nguồn: thủ tục 2.000003" in text and procedure.source_url not in text
 
 
 def test_province_fee_without_figure_says_so() -> None:
     procedure = small_catalogue().get("1.000005")
-    vi = render("fee", procedure, "vi", province_name="tỉnh Cà Mau")
+    vi = render("fee", procedure, "vi", province_name="tỉnh Cà Mau").text
     assert "Hội đồng nhân dân tỉnh Cà Mau" in vi and "chưa có mức cụ thể" in vi
-    en = render("fee", procedure, "en")
+    en = render("fee", procedure, "en").text
     assert "People's Council" in en and "no figure" in en
     assert not any(ch.isdigit() for ch in vi.split("Nguồn")[0])  # no invented figure
 
 
 def test_channel_fees_are_labelled() -> None:
-    text = render("fee", small_catalogue().get("1.000004"), "vi")
+    text = render("fee", small_catalogue().get("1.000004"), "vi").text
     assert "20.000 đồng mỗi lần (khi nộp trực tiếp)" in text
     assert "10.000 đồng mỗi lần (khi nộp trực tuyến)" in text
 
@@ -82,17 +82,19 @@ def test_documents_checklist_separates_hand_in_show_and_optional() -> None:
             {"name": "Giấy ủy quyền", "required": False, "condition": "Khi nhờ người khác."},
         ]
     )
-    text = render("documents", procedure, "vi")
+    text = render("documents", procedure, "vi").text
     assert "Giấy tờ phải nộp:\n☐ Tờ khai — 1 bản chính (mẫu CT01)" in text
     assert "Mang theo để xuất trình:\n☐ Thẻ căn cước" in text
     assert "Chỉ cần trong một số trường hợp:" in text and "Khi nhờ người khác." in text
 
 
 def test_time_answer_gives_expected_date() -> None:
-    text = render("time", small_catalogue().get("1.000002"), "en", now=datetime(2026, 11, 27, 9))
+    text = render(
+        "time", small_catalogue().get("1.000002"), "en", now=datetime(2026, 11, 27, 9)
+    ).text
     assert "1 working days" in text and "30 Nov 2026" in text
 
 
 def test_unverified_records_warn() -> None:
-    text = render("where", make_procedure(verified=False), "vi")
+    text = render("where", make_procedure(verified=False), "vi").text
     assert "chưa được xác minh" in text

@@ -15,11 +15,11 @@ import pytest
 
 import store.lookup as lookup_module
 from helpdesk.errors import StoreUnavailable
-from store.answer import LookupOutcome, LookupResult, RecordAnswer
 from store.db import make_engine, make_session_factory
 from store.hashing import verification_hash
 from store.lookup import Factor, RecordLookup, normalise_digits, parse_factor
 from store.models import Record
+from store.outcomes import LookupOutcome, LookupResult, RecordAnswer
 from store.replies import result_text
 from store.status import DeadlineClass, RecordStatus
 
@@ -333,3 +333,16 @@ def test_naive_now_and_missing_conversation_are_programming_errors(db: Db) -> No
         lookup.lookup(CODE, PHONE, "", now=NOW)
     with pytest.raises(ValueError):
         lookup.lookup(CODE, PHONE, "c", now=NOW.replace(tzinfo=None))
+
+
+def test_a_found_record_names_its_procedure(db: Db, add_record: AddRecord) -> None:
+    record = add_record(CODE)
+    result = _lookup(db).lookup(CODE, PHONE, "conv-1", now=NOW)
+    vi = result_text(result, "vi", "1800 1096", "7:30–17:00", "Đăng ký khai sinh")
+    en = result_text(result, "en", "1800 1096", "7:30–17:00", "Birth registration")
+    assert f"thủ tục “Đăng ký khai sinh”, mã {record.procedure_code}" in vi
+    assert f"“Birth registration”, procedure {record.procedure_code}" in en
+    # without a name (the catalogue cannot say it now) the code alone is given
+    assert f"thủ tục {record.procedure_code}" in _said(result, "vi")
+    # every line of the English answer is English: status, dates, what happens next
+    assert "- Status: Processing." in en and "- Received on: 01 Jul 2025." in en

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from helpdesk.errors import LookupRefused, RefusalScope
-from store.answer import LookupOutcome, LookupResult
 from store.lookup import RecordLookup
 from store.models import Record
+from store.outcomes import LookupOutcome, LookupResult
 from store.replies import refused_text, result_text
 
 if TYPE_CHECKING:

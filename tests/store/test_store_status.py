@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from helpdesk.messages import text
 from store.status import VN_TZ, DeadlineClass, RecordStatus, deadline_class, record_deadline
 
 DUE = datetime(2025, 7, 10, 17, 0, tzinfo=VN_TZ)
@@ -24,10 +25,11 @@ def test_nine_statuses_with_both_labels_and_explanations() -> None:
         "cancelled",
     ]
     for status in RecordStatus:
-        assert status.label_vi and status.label_en
-        assert status.explanation_vi.endswith(".") and status.explanation_en.endswith(".")
-    assert RecordStatus.WAITING_SUPPLEMENT.label_vi == "Chờ bổ sung hồ sơ"
-    assert RecordStatus.DONE.label_vi == "Đã trả kết quả"
+        for lang in ("vi", "en"):
+            assert text(f"record.status.{status.value}.label", lang)
+            assert text(f"record.status.{status.value}.explanation", lang).endswith(".")
+    assert text("record.status.waiting_supplement.label", "vi") == "Chờ bổ sung hồ sơ"
+    assert text("record.status.done.label", "vi") == "Đã trả kết quả"
 
 
 @pytest.mark.parametrize(
@@ -76,5 +78,5 @@ def test_no_deadline_for_rejected_cancelled_or_undated() -> None:
 
 
 def test_deadline_labels() -> None:
-    assert DeadlineClass.OVERDUE.label_vi == "quá hạn"
-    assert DeadlineClass.EARLY.label_en == "early"
+    assert text(f"record.deadline.{DeadlineClass.OVERDUE.value}", "vi") == "quá hạn"
+    assert text(f"record.deadline.{DeadlineClass.EARLY.value}", "en") == "early"

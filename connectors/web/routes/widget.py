@@ -22,11 +22,18 @@ WIDGET_CACHE = "public, max-age=300"
 router = APIRouter(tags=["widget"])
 
 
+class HotlineHours(BaseModel):
+    """When the hotline answers, worded in each language."""
+
+    vi: str
+    en: str
+
+
 class WidgetConfig(BaseModel):
     """What the widget needs from the server before the first message."""
 
     hotline: str
-    hotline_hours: str
+    hotline_hours: HotlineHours
     max_message_chars: int
 
 
@@ -62,6 +69,8 @@ def widget_config(settings: SettingsDep) -> WidgetConfig:
     """The hotline and limits the widget shows and enforces."""
     return WidgetConfig(
         hotline=settings.hotline,
-        hotline_hours=settings.hotline_hours,
+        hotline_hours=HotlineHours(
+            vi=settings.hotline_hours("vi"), en=settings.hotline_hours("en")
+        ),
         max_message_chars=settings.max_message_chars,
     )

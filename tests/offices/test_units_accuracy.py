@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from offices.evaluate import evaluate, main
+from offices.accuracy import evaluate, main
 from offices.phrasings import FORMS, generate, sample_old_wards
 from offices.resolve import UnitResolver
 from offices.units import AdminUnits

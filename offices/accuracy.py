@@ -1,6 +1,6 @@
 """Resolver evaluation: top-1 accuracy per phrasing form on a seeded sample of old wards.
 
-Run: ``.venv/bin/python -m offices.evaluate --sample 500 --seed 2025`` (or ``helpdesk units
+Run: ``.venv/bin/python -m offices.accuracy --sample 500 --seed 2025`` (or ``helpdesk units
 evaluate``). A phrasing counts when its words decide the answer (see ``offices.phrasings``);
 for a divided ward any of its new wards is right. Undecidable phrasings are reported apart:
 there the resolver should say ``ambiguous`` and ask for the district.
