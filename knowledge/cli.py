@@ -39,7 +39,12 @@ def validate_command(
         raise _fail(f"{len(problems)} problem(s) found in {root}")
     count = len(catalogue) if catalogue else 0
     overlays = len(catalogue.overlays) if catalogue else 0
-    typer.echo(f"OK: {count} procedure(s), {overlays} province overlay(s) in {root}")
+    drafts = (
+        f", {len(catalogue.drafts)} draft(s) awaiting review"
+        if catalogue and catalogue.drafts
+        else ""
+    )
+    typer.echo(f"OK: {count} procedure(s), {overlays} province overlay(s){drafts} in {root}")
 
 
 @catalogue_app.command("import")
@@ -60,6 +65,90 @@ def import_command(
             typer.echo(str(problem))
         raise _fail(f"import refused: {len(exc.problems)} problem(s); nothing was changed") from exc
     typer.echo(f"imported: {len(report.created)} new, {len(report.updated)} updated")
+
+
+@catalogue_app.command("import-portal")
+def import_portal_command(
+    paths: Annotated[list[Path], typer.Argument(help="Portal page JSON files or folders")],
+    into: Annotated[
+        str, typer.Option("--into", help="Sub-folder of national/ for new drafts")
+    ] = "drafts",
+    by_field: Annotated[
+        bool, typer.Option("--by-field", help="File each draft under its field's slug")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; write nothing")] = False,
+    catalogue: Annotated[
+        Path | None, typer.Option("--catalogue", help="Catalogue folder (default: settings)")
+    ] = None,
+) -> None:
+    """Read portal pages into draft entries; for codes already present, show a diff only."""
+    from collections import Counter
+
+    from helpdesk.settings import get_settings
+    from knowledge.portal import existing_entries, import_page, page_files
+
+    root = catalogue or get_settings().catalogue_dir
+    files, missing = page_files(paths)
+    if missing:
+        raise _fail(f"no such file or folder: {', '.join(missing)}", 2)
+    if not files:
+        raise _fail("no .json page files found in the given folders", 2)
+    try:
+        known = existing_entries(root)
+    except (OSError, ValueError) as exc:
+        raise _fail(f"cannot read the catalogue in {root}: {exc}") from exc
+    folder = None if by_field else into
+    outcomes = [import_page(f, root, known, folder=folder, dry_run=dry_run) for f in files]
+    gaps: Counter[str] = Counter()
+    for outcome in outcomes:
+        _echo_outcome(outcome, dry_run)
+        gaps.update(gap.field for gap in outcome.gaps)
+    bad = [o for o in outcomes if o.error]
+    written = sum(1 for o in outcomes if o.written)
+    diffs = sum(1 for o in outcomes if o.existing and o.changes)
+    same = sum(1 for o in outcomes if o.existing and not o.changes)
+    verb = "drafts due (dry run, nothing written)" if dry_run else "drafts written"
+    typer.echo(
+        f"\npages read: {len(files)}; {verb}: {written}; diffs shown: {diffs}; "
+        f"unchanged: {same}; refused: {len(bad)}"
+    )
+    summary = ", ".join(f"{name} {count}" for name, count in sorted(gaps.items()))
+    typer.echo(f"gaps by field: {summary or 'none'}")
+    if bad:
+        raise _fail(f"{len(bad)} page(s) could not be imported; see the messages above")
+
+
+def _echo_outcome(outcome: Any, dry_run: bool) -> None:
+    """One page's part of the import report: what was done, the diff, the gaps."""
+    if outcome.error and outcome.code is None:
+        typer.echo(f"{outcome.source}: {outcome.error}", err=True)
+        return
+    title = f"{outcome.code} {outcome.name}"
+    if outcome.error:
+        typer.echo(f"{title}: refused: {outcome.error}", err=True)
+    elif outcome.written:
+        typer.echo(f"{title}: {'would write' if dry_run else 'draft written to'} {outcome.written}")
+    elif outcome.changes:
+        typer.echo(f"{title}: already in {outcome.existing}; not changed. Differences:")
+        for change in outcome.changes:
+            for line in _change_lines(change):
+                typer.echo(f"    {line}")
+    else:
+        typer.echo(f"{title}: already in {outcome.existing}; the page says nothing new")
+    for gap in outcome.gaps:
+        typer.echo(f"    not parsed [{gap.field}]: {gap.reason}")
+
+
+def _change_lines(change: Any) -> list[str]:
+    """A change as a reviewer reads it: old → new, or removed/added items for lists."""
+    if isinstance(change.old, list) or isinstance(change.new, list):
+        old = [str(item) for item in change.old or []]
+        new = [str(item) for item in change.new or []]
+        lines = [f"{change.field}:"]
+        lines += [f"  - {item}" for item in old if item not in new]
+        lines += [f"  + {item}" for item in new if item not in old]
+        return lines
+    return [f"{change.field}: {change.old!r} → {change.new!r}"]
 
 
 @catalogue_app.command("show")
