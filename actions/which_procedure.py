@@ -1,7 +1,8 @@
 """Which procedure is the citizen asking about?
 
-In order: a procedure the NLU recognised (entity ``procedure``, its value a code); the words of
-the message itself through retrieval; the procedure already under discussion (slot
+In order: a procedure the NLU recognised (entity ``procedure``, its value a code), unless
+retrieval over the whole message finds a clearly better one; the words of the message itself
+through retrieval; the procedure already under discussion (slot
 ``procedure``) when the message only asks something new about it ("còn lệ phí thì sao?").
 Several close candidates become a choice; nothing above the threshold is said plainly.
 """
@@ -84,7 +85,7 @@ def find_procedure(
 ) -> Found:
     """Decide which procedure ``text`` is about (see the module docstring)."""
     if entity_code and CODE.match(entity_code) and entity_code in known:
-        return ProcedureFound(entity_code)
+        return ProcedureFound(_better_than_entity(searcher, text, entity_code) or entity_code)
     if text and not is_follow_up(text, searcher.index.lexical):
         result = searcher.search(text, k=MAX_CHOICES)
         if not result.answerable or not result.hits:
@@ -97,3 +98,19 @@ def find_procedure(
     if current and current in known:
         return ProcedureFound(current)
     return AskWhich()
+
+
+def _better_than_entity(searcher: Searcher, text: str, entity_code: str) -> str | None:
+    """The procedure retrieval finds for ``text`` when it is clearly better than the one the
+    NLU's lookup tables matched (a table matches "căn cước" in "làm lại căn cước bị mất"; the
+    words "làm lại … bị mất" make it the reissue); None to keep the entity's."""
+    if not text or is_follow_up(text, searcher.index.lexical):
+        return None
+    result = searcher.search(text, k=MAX_CHOICES)
+    if not result.answerable or not result.hits or result.hits[0].code == entity_code:
+        return None
+    top = result.hits[0]
+    named = next((h for h in result.hits if h.code == entity_code), None)
+    if named is not None and named.score >= CLOSE_RATIO * top.score:
+        return None
+    return top.code

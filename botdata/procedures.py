@@ -29,6 +29,9 @@ _DIACRITIC_CONTRACTIONS = {"đăng ký": ("đk", "đky")}
 # Official names longer than this are listed as written and folded only: nobody types them
 # in full, so abbreviated variants of them would only bloat the lookup table.
 _MAX_VARIED_WORDS = 8
+# Longer ones are not listed at all: a whole clause of a legal title is never typed, and a
+# lookup entry that long is mistaken by Rasa for a file name. Their aliases still are.
+_MAX_LISTED_WORDS = 16
 
 
 def procedure_synonyms(
@@ -78,6 +81,8 @@ def procedure_variants(phrase: str) -> set[str]:
     if not written:
         return set()
     folded = fold(written)
+    if len(written.split()) > _MAX_LISTED_WORDS:
+        return set()
     if len(written.split()) > _MAX_VARIED_WORDS:
         return {written, folded}
     expanded = " ".join(ABBREVIATIONS.get(w, w) if len(w) > 1 else w for w in folded.split())

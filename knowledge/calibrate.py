@@ -17,8 +17,9 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.catalogue import Catalogue
-from knowledge.normalize import fold
+from knowledge.normalize import fold, has_diacritics
 from knowledge.search import (
+    MAX_QUERY_CHARS,
     RERANK_DEPTH,
     Calibration,
     GateFeatures,
@@ -29,7 +30,15 @@ from knowledge.search import (
 )
 
 OUT_OF_SCOPE = Path(__file__).parent / "calibration" / "out_of_scope.txt"
-PREFIXES_VI = ("", "", "cho tôi hỏi ", "tôi muốn ", "nhà tôi cần ", "xin hỏi về ", "làm sao để ")
+PREFIXES_VI = (
+    "",
+    "",
+    "cho tôi hỏi ",
+    "tôi muốn ",
+    "nhà tôi cần ",
+    "xin hỏi về ",
+    "làm sao để ",
+)
 SUFFIXES_VI = (
     "",
     " cần giấy tờ gì",
@@ -39,8 +48,15 @@ SUFFIXES_VI = (
     " làm online được không",
     " thì làm thế nào",
     " ạ",
+    " có mất phí không",
 )
-PREFIXES_EN = ("", "how do I ", "what do I need for ", "where can I apply for ", "fee for ")
+PREFIXES_EN = (
+    "",
+    "how do I ",
+    "what do I need for ",
+    "where can I apply for ",
+    "fee for ",
+)
 MAX_PROCEDURES = 300
 
 
@@ -87,12 +103,20 @@ def positives(catalogue: Catalogue, seed: int = 7) -> list[Example]:
         en = [procedure.name_en.lower(), *procedure.aliases_en]
         for phrase in rng.sample(en, min(2, len(en))):
             out.append(Example(rng.choice(PREFIXES_EN) + phrase, procedure.code))
-    return out
+    # a few official names are longer than any question the search accepts
+    return [e for e in out if len(e.text) <= MAX_QUERY_CHARS]
 
 
-def negatives(path: Path = OUT_OF_SCOPE) -> list[Example]:
+def negatives(path: Path = OUT_OF_SCOPE, seed: int = 11) -> list[Example]:
+    """Questions the catalogue cannot answer, as written and framed the way positives are (so
+    that the framing itself never counts as evidence of a procedure)."""
+    rng = random.Random(seed)
     lines = path.read_text(encoding="utf-8").splitlines()
-    return [Example(line.strip(), None) for line in lines if line.strip() and line[0] != "#"]
+    questions = [line.strip() for line in lines if line.strip() and line[0] != "#"]
+    framed = [
+        rng.choice(PREFIXES_VI[2:] if has_diacritics(q) else PREFIXES_EN[1:]) + q for q in questions
+    ]
+    return [Example(q, None) for q in questions + framed]
 
 
 def _fit(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> tuple[tuple[float, ...], float]:
@@ -156,7 +180,7 @@ def calibrate(
         gate_labels: list[float] = []
         top_probs: list[float] = []
         for example, found, candidates in fused:
-            ranked = searcher.rank(candidates, mode)
+            ranked = searcher.rank(candidates, mode, example.text)
             top = ranked[0][1] if ranked else None
             top_probs.append(ranked[0][0] if ranked else 0.0)
             gate_rows.append(searcher.gate_features(found, candidates, top))

@@ -23,8 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from helpdesk.errors import CatalogueError, Problem, ProcedureNotFound
-from knowledge.citizen_text import PROBLEM as SOURCE_REMARK
-from knowledge.citizen_text import source_remarks
+from knowledge.citizen_text import text_problems
 from knowledge.model import Procedure, ProvinceOverlay
 from knowledge.sources import SourceFile, read_source
 
@@ -128,12 +127,12 @@ def _parse(
 def _source_remarks(
     source: SourceFile, entry: BaseModel, code: str | None, prefix: tuple[str, ...] = ()
 ) -> list[Problem]:
-    """A problem for each citizen-facing text that says where its figure came from."""
+    """A problem for each citizen text that cites its source or asks for an abolished paper."""
     problems = []
-    for loc, _ in source_remarks(entry.model_dump()):
+    for loc, message in text_problems(entry.model_dump()):
         full = [*prefix, *loc]
         where = ".".join(str(part) for part in full)
-        problems.append(Problem(str(source.path), where, SOURCE_REMARK, code, source.line_of(full)))
+        problems.append(Problem(str(source.path), where, message, code, source.line_of(full)))
     return problems
 
 

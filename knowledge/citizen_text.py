@@ -1,6 +1,7 @@
-"""Texts of a catalogue entry that a citizen reads, and the check that they never cite a source.
+"""Texts of a catalogue entry that a citizen reads, and the checks run on them.
 
-Where a figure came from (what the portal page shows or leaves out, how a number was read,
+They never cite a source, and no document asks for a paper the law has abolished. Where a
+figure came from (what the portal page shows or leaves out, how a number was read,
 what is not yet verified) is for the editor: it goes in the entry's ``notes``. A citizen
 reads only the fact; an uncertain unit is flagged with ``unit_assumed`` and worded by the
 answer itself.
@@ -45,9 +46,11 @@ PROVENANCE_PHRASES: tuple[str, ...] = (
     "catalogue",
     "ban ghi nay",
     "bang pham vi",
-    "cua du an",
+    "bang pham vi cua du an",
     "du an ghi",
-    "trang cong",
+    "tren trang cong",
+    "trang cong khong",
+    "trang cong chi",
     "trang thu tuc",
     "cong ghi",
     "cong in",
@@ -70,6 +73,22 @@ PROVENANCE_PHRASES: tuple[str, ...] = (
 _PROVENANCE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in PROVENANCE_PHRASES) + r")\b")
 
 PROBLEM = "citizen text mentions its source; move it to notes"
+
+# Papers abolished by the Law on Residence 2020: from 1 January 2023 the household registration
+# book and its change slip are no longer valid, and residence is looked up in the national
+# population database. Folded; matched as whole words in a document's name or condition only,
+# so aliases ("nhập hộ khẩu") and summaries that explain the change stay allowed.
+ABOLISHED_DOCUMENTS: tuple[str, ...] = (
+    "so ho khau",
+    "phieu bao thay doi ho khau",
+)
+_ABOLISHED = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in ABOLISHED_DOCUMENTS) + r")\b")
+DOCUMENT_FIELDS: tuple[str, ...] = ("documents.*.name", "documents.*.condition")
+
+HOUSEHOLD_BOOK = (
+    "document asks for the household registration book (sổ hộ khẩu), invalid since 2023; "
+    "say that residence is looked up in the national population database"
+)
 
 
 def provenance_phrases(text: str) -> list[str]:
@@ -105,3 +124,25 @@ def _texts_at(
 def source_remarks(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
     """Citizen-facing texts of ``data`` that talk about their source, with their location."""
     return [(loc, text) for loc, text in citizen_texts(data) if provenance_phrases(text)]
+
+
+def abolished_papers(text: str) -> list[str]:
+    """The abolished papers (folded) that ``text`` names; empty when none."""
+    return [m.group(0) for m in _ABOLISHED.finditer(fold(text))]
+
+
+def abolished_documents(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Document names and conditions of ``data`` that ask for an abolished paper."""
+    found = []
+    for field in DOCUMENT_FIELDS:
+        for loc, text in _texts_at(data, field.split("."), ()):
+            if abolished_papers(text):
+                found.append((loc, text))
+    return found
+
+
+def text_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every problem in the citizen texts of ``data``: its location and the message."""
+    problems = [(loc, PROBLEM) for loc, _ in source_remarks(data)]
+    problems.extend((loc, HOUSEHOLD_BOOK) for loc, _ in abolished_documents(data))
+    return problems

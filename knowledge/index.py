@@ -62,8 +62,32 @@ class KnowledgeIndex:
         return next((i for i, d in enumerate(self.docs) if d.code == code), None)
 
 
+# The files whose content shapes a built index besides the catalogue and the model: how texts
+# are cut and folded, how candidates are ranked, the calibration and its out-of-scope questions.
+# A change to any of them makes the index stale, as a change to the catalogue does.
+METHOD_FILES = (
+    "normalize.py",
+    "lexical.py",
+    "texts.py",
+    "search.py",
+    "families.py",
+    "calibrate.py",
+    "calibration/out_of_scope.txt",
+)
+
+
+def method_hash() -> str:
+    """A digest of :data:`METHOD_FILES` as installed."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in METHOD_FILES:
+        digest.update(name.encode() + b"\0" + (here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def index_key(catalogue_hash: str, model_id: str) -> str:
-    return hashlib.sha256(f"{FORMAT}\0{catalogue_hash}\0{model_id}".encode()).hexdigest()[:16]
+    material = f"{FORMAT}\0{catalogue_hash}\0{model_id}\0{method_hash()}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
 def build_index(

@@ -16,7 +16,13 @@ import bm25s
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.normalize import STOPWORDS, normalize, strip_question, with_bigrams
+from knowledge.normalize import (
+    STOPWORDS,
+    normalize,
+    strip_question,
+    with_bigrams,
+    without_topic,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +131,7 @@ class LexicalIndex:
         return cls(retriever, frequencies)
 
     def parse(self, query: str) -> LexicalQuery:
-        words = strip_question(normalize(query)).split() or normalize(query).split()
+        words = strip_question(normalize(without_topic(query))).split() or normalize(query).split()
         kept: list[str] = []
         guessed: set[str] = set()
         unknown = 0

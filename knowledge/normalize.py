@@ -49,6 +49,10 @@ ABBREVIATIONS: dict[str, str] = {
     "k": "khong",
     "j": "gi",
     "ntn": "nhu the nao",
+    # the same syllable written with a final i or y ("đăng kí" / "đăng ký", "lí do" / "lý do")
+    "ki": "ky",
+    "li": "ly",
+    "qui": "quy",
     "sdo": "so do",
 }
 
@@ -171,3 +175,67 @@ def has_diacritics(text: str) -> bool:
 def with_bigrams(words: list[str]) -> list[str]:
     """Syllables plus adjacent syllable bigrams ("khai_sinh"): Vietnamese words span syllables."""
     return words + [f"{a}_{b}" for a, b in pairwise(words)]
+
+
+# Words that say *what* is asked about a procedure (its fee, time, papers, place) and never
+# *which* procedure: left out of what the dense channel embeds, so that "… có mất phí không"
+# finds the same procedure as the words before it. Folded; longest first when matched.
+TOPIC_PHRASES: tuple[str, ...] = (
+    *QUESTION_PHRASES,
+    "co mat phi khong",
+    "co mat tien khong",
+    "co ton phi khong",
+    "mat phi",
+    "mat tien",
+    "ton phi",
+    "mien phi",
+    "phi",
+    "het may ngay",
+    "mat may ngay",
+    "may ngay",
+    "bao nhieu ngay",
+    "how much does it cost to",
+    "how much is it to",
+    "how much is the",
+    "how much to",
+    "how much is",
+    "cost",
+    "costs",
+    "fee",
+    "fees",
+    "charge",
+    "charges",
+    "price",
+    "how long",
+    "take",
+    "takes",
+    "papers",
+    "documents",
+    # politeness says nothing about the procedure
+    "xin cam on",
+    "cam on",
+    "thank you",
+    "thanks",
+)
+_TOPIC_WORDS = sorted((p.split() for p in TOPIC_PHRASES), key=len, reverse=True)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def without_topic(text: str) -> str:
+    """``text`` without the phrases that only say what is asked (:data:`TOPIC_PHRASES`), its
+    other words unchanged (diacritics kept); the text itself when nothing else is left."""
+    words = _WORD.findall(text)
+    folded = [fold(w) for w in words]
+    kept: list[str] = []
+    i = 0
+    while i < len(words):
+        match = next(
+            (len(p) for p in _TOPIC_WORDS if folded[i : i + len(p)] == p),
+            0,
+        )
+        if match:
+            i += match
+            continue
+        kept.append(words[i])
+        i += 1
+    return " ".join(kept) if kept else text

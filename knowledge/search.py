@@ -17,9 +17,10 @@ import numpy as np
 
 from helpdesk.errors import InvalidQuery
 from knowledge.embed import Embedder
+from knowledge.families import name_markers, question_markers, variant_weights
 from knowledge.index import KnowledgeIndex
 from knowledge.lexical import LexicalQuery
-from knowledge.normalize import nfc
+from knowledge.normalize import nfc, without_topic
 
 MAX_QUERY_CHARS = 500
 RRF_K = 10.0
@@ -50,6 +51,7 @@ class GateFeatures(NamedTuple):
     coverage: float  # share of the question's words the catalogue knows
     dense_top: float  # the ranker's first candidate's cosine similarity
     share_top: float  # the ranker's first candidate's match share
+    both_channels: float  # 1.0 when both channels found the first candidate, else 0.0
 
 
 # The feature names as stored with the fitted weights in meta.json.
@@ -87,7 +89,7 @@ class Logistic:
 
 # Used only by an index that has not been calibrated yet (calibration runs at build time).
 DEFAULT_RANKER = Logistic((2.0, 4.0, 4.0, 3.0, 1.0, 1.0), -6.0)
-DEFAULT_GATE = Logistic((8.0, 6.0, 1.0, 2.0, 2.0), -12.0)
+DEFAULT_GATE = Logistic((8.0, 6.0, 1.0, 2.0, 2.0, 1.0), -12.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +186,7 @@ class Searcher:
         }
         if calibration is not None:
             self.calibrations["fused"] = calibration
+        self._name_markers: dict[int, frozenset[str]] = {}
 
     @property
     def calibration(self) -> Calibration:
@@ -200,7 +203,8 @@ class Searcher:
         else:
             top = np.argsort(-lex, kind="stable")
         lex_order = [int(i) for i in top if lex[i] > 0]
-        dense = self.index.dense.search(self.embedder.embed_queries([text]), depth)
+        # the dense channel embeds the words that name the procedure, not what is asked of it
+        dense = self.index.dense.search(self.embedder.embed_queries([without_topic(text)]), depth)
         return Evidence(text, parsed, {d: float(lex[d]) for d in lex_order}, dense)
 
     def fuse(self, evidence: Evidence, mode: Mode = "fused") -> list[Candidate]:
@@ -239,15 +243,33 @@ class Searcher:
         out.sort(key=lambda c: (-c.fused, c.position))
         return out
 
-    def rank(self, candidates: list[Candidate], mode: Mode = "fused") -> list[tuple[float, int]]:
-        """(ranker probability, position) pairs, best first; RRF order breaks ties."""
+    def rank(
+        self, candidates: list[Candidate], mode: Mode = "fused", question: str = ""
+    ) -> list[tuple[float, int]]:
+        """(probability, position) pairs, best first; RRF order breaks ties.
+
+        The ranker's probability is weighted down for a variant of a family (foreign element,
+        mobile, re-registration …) whose condition the question does not name, so that the
+        common member wins (:mod:`knowledge.families`).
+        """
         ranker = self.calibrations[mode].ranker
+        pool = candidates[:RERANK_DEPTH]
+        weights = variant_weights(
+            [self._markers(c.position) for c in pool], question_markers(question)
+        )
         scored = [
-            (ranker.probability(c.features), -i, c.position)
-            for i, c in enumerate(candidates[:RERANK_DEPTH])
+            (ranker.probability(c.features) * weight, -i, c.position)
+            for i, (c, weight) in enumerate(zip(pool, weights, strict=True))
         ]
         scored.sort(reverse=True)
         return [(p, position) for p, _, position in scored]
+
+    def _markers(self, position: int) -> frozenset[str]:
+        markers = self._name_markers.get(position)
+        if markers is None:
+            markers = name_markers(self.index.docs[position].name)
+            self._name_markers[position] = markers
+        return markers
 
     @staticmethod
     def gate_features(
@@ -256,7 +278,7 @@ class Searcher:
         """How well the best candidates explain the question, in absolute terms."""
         coverage = evidence.parsed.coverage
         if not candidates:
-            return GateFeatures(0.0, 0.0, coverage, 0.0, 0.0)
+            return GateFeatures(0.0, 0.0, coverage, 0.0, 0.0, 0.0)
         by_position = {c.position: c for c in candidates}
         best = by_position[top] if top is not None else candidates[0]
         return GateFeatures(
@@ -265,6 +287,9 @@ class Searcher:
             coverage=coverage,
             dense_top=best.features.dense,
             share_top=best.features.match_share,
+            both_channels=float(
+                best.position in evidence.dense and best.position in evidence.lexical
+            ),
         )
 
     def search(self, query: str, k: int = 5, mode: Mode = "fused") -> SearchResult:
@@ -274,7 +299,7 @@ class Searcher:
         """
         evidence = self.evidence(query)
         candidates = self.fuse(evidence, mode)
-        ranked = self.rank(candidates, mode)
+        ranked = self.rank(candidates, mode, evidence.text)
         calibration = self.calibrations[mode]
         top = ranked[0][1] if ranked else None
         gate = calibration.gate.probability(self.gate_features(evidence, candidates, top))

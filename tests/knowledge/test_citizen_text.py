@@ -17,7 +17,15 @@ import yaml
 from helpdesk.settings import PROJECT_ROOT
 from knowledge.answers import render
 from knowledge.catalogue import Catalogue, load_catalogue, validate
-from knowledge.citizen_text import PROBLEM, citizen_texts, provenance_phrases, source_remarks
+from knowledge.citizen_text import (
+    HOUSEHOLD_BOOK,
+    PROBLEM,
+    abolished_documents,
+    abolished_papers,
+    citizen_texts,
+    provenance_phrases,
+    source_remarks,
+)
 from knowledge.normalize import fold
 from tests.factories import procedure_data
 
@@ -32,11 +40,12 @@ PROVENANCE = (
     "chi ghi so",
     "khong ghi don vi",
     "khong kem don vi",
-    "trang cong",
+    "tren trang cong",
+    "trang cong khong",
+    "trang cong chi",
     "trang thu tuc",
     "catalogue",
     "bang pham vi",
-    "cua du an",
     "du an ghi",
     "lay tu phan",
     "lay tu trang",
@@ -240,3 +249,59 @@ def test_every_procedure_says_in_english_where_to_apply(bundled: Catalogue) -> N
             if letters:
                 problems.append(f"{where}: Vietnamese letters {letters} in {line!r}")
     assert not problems, "\n".join(problems)
+
+
+# The household registration book (sổ hộ khẩu) is no longer valid since 2023: no document may
+# ask for it. Aliases may still say what citizens type, and a summary may explain the change.
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"name": "Sổ hộ khẩu (bản chính) của cha, mẹ"},
+        {"name": "Bản sao Giấy khai sinh", "condition": "Kèm sổ hộ khẩu của chủ hộ."},
+        {"name": "Phiếu báo thay đổi hộ khẩu, nhân khẩu"},
+        {"name": "SO HO KHAU"},
+    ],
+)
+def test_validator_rejects_a_document_asking_for_the_household_book(
+    tmp_path: Path, document: dict[str, str]
+) -> None:
+    data = procedure_data(
+        documents=[{"name": "Tờ khai đăng ký khai sinh"}, document],
+        summary="Trước đây gọi là nhập hộ khẩu; sổ hộ khẩu giấy không còn dùng từ 2023.",
+        aliases=["nhập hộ khẩu cho con", "làm sổ hộ khẩu"],
+    )
+    folder = tmp_path / "national" / "ho-tich"
+    folder.mkdir(parents=True)
+    (folder / "1.000001.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    _, problems = validate(tmp_path)
+    field = "documents.1.condition" if "condition" in document else "documents.1.name"
+    assert [(p.field, p.message, p.code) for p in problems] == [(field, HOUSEHOLD_BOOK, "1.000001")]
+    assert problems[0].line is not None
+
+
+def test_a_document_may_say_residence_is_looked_up(tmp_path: Path) -> None:
+    data = procedure_data(
+        documents=[
+            {
+                "name": "Bản sao Giấy khai sinh của trẻ",
+                "condition": "Nơi thường trú được tra cứu trong Cơ sở dữ liệu quốc gia về dân cư.",
+            }
+        ],
+        aliases=["nhập hộ khẩu"],
+    )
+    assert not abolished_documents(data)
+    folder = tmp_path / "national" / "ho-tich"
+    folder.mkdir(parents=True)
+    (folder / "1.000001.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    _, problems = validate(tmp_path)
+    assert not problems
+
+
+def test_no_bundled_document_asks_for_the_household_book(bundled: Catalogue) -> None:
+    found = [
+        f"{procedure.code} {'.'.join(map(str, loc))}: {text!r}"
+        for procedure in [*bundled, *bundled.drafts.values()]
+        for loc, text in abolished_documents(procedure.model_dump())
+    ]
+    assert not found, "\n".join(found)
+    assert abolished_papers("Sổ hộ khẩu") == ["so ho khau"]

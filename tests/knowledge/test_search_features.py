@@ -12,7 +12,14 @@ from knowledge.search import (
 def test_feature_names_are_those_stored_with_the_fitted_weights() -> None:
     # meta.json names the features in this order; another order would drop the fitted weights
     assert RANK_FEATURES == ("dense", "dense_gap", "lexical", "match_share", "both_top", "rrf")
-    assert GATE_FEATURES == ("dense_best", "share_best", "coverage", "dense_top", "share_top")
+    assert GATE_FEATURES == (
+        "dense_best",
+        "share_best",
+        "coverage",
+        "dense_top",
+        "share_top",
+        "both_channels",
+    )
 
 
 def test_candidates_carry_named_features(real_knowledge) -> None:
@@ -34,6 +41,7 @@ def test_candidates_carry_named_features(real_knowledge) -> None:
         coverage=evidence.parsed.coverage,
         dense_top=chosen.features.dense,
         share_top=chosen.features.match_share,
+        both_channels=1.0,  # birth registration is found by both channels
     )
 
 
@@ -41,5 +49,5 @@ def test_no_candidate_means_only_the_coverage_is_known(real_knowledge) -> None:
     searcher = real_knowledge.searcher
     evidence = searcher.evidence("khai sinh")
     gate = searcher.gate_features(evidence, [], None)
-    assert gate == GateFeatures(0.0, 0.0, evidence.parsed.coverage, 0.0, 0.0)
+    assert gate == GateFeatures(0.0, 0.0, evidence.parsed.coverage, 0.0, 0.0, 0.0)
     assert gate.coverage == evidence.parsed.coverage
