@@ -19,7 +19,8 @@ from actions.base import PoliteAction
 from actions.server import selective_domain_executor
 from actions.services import PartUnavailable, Services, set_services
 from helpdesk.messages import text
-from helpdesk.settings import PROJECT_ROOT, Settings
+from helpdesk.settings import PROJECT_ROOT
+from tests.actions.conftest import back_end_settings
 from tests.factories import make_tracker
 
 UNREACHABLE_DATABASE = "postgresql+psycopg://nobody@127.0.0.1:1/none"
@@ -146,16 +147,7 @@ def domain() -> dict[str, Any]:
 def healthy(tmp_path_factory: pytest.TempPathFactory, real_knowledge: object) -> Services:
     """Every part up, loaded once; each test takes one of them down."""
     folder: Path = tmp_path_factory.mktemp("parts-down")
-    settings = Settings(
-        environment="test",
-        var_dir=folder / "var",
-        index_dir=folder / "var" / "index",
-        database_url=f"sqlite:///{folder / 'helpdesk.db'}",
-        admin_units_dir=PROJECT_ROOT / "offices" / "data" / "admin-units",
-        service_centers_dir=PROJECT_ROOT / "offices" / "data" / "service-centers",
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    services = Services(settings, overrides={"knowledge": real_knowledge})
+    services = Services(back_end_settings(folder), overrides={"knowledge": real_knowledge})
     for part in PARTS:
         getattr(services, part)
     return services
