@@ -197,6 +197,8 @@ def describe_fee(fee: Fee, lang: Lang, province_name: str | None = None) -> str:
     if fee.channels:
         channels = ", ".join(text(f"answer.channel.{c.value}", lang) for c in fee.channels)
         line += " " + text("answer.fee.when", lang, channels=channels)
+    if fee.valid_until is not None:
+        line += " " + text("answer.fee.until", lang, day=day_text(fee.valid_until, lang))
     line += "."
     if lang != "vi":
         # conditions and exemptions are written in Vietnamese only
@@ -214,16 +216,29 @@ def answer_fee(
     province_name: str | None = None,
     pages: int | None = None,
     copies: int = 1,
+    today: date | None = None,
 ) -> str:
-    fees = list(procedure.fees)
+    """The fees in force ``today`` (each saying until when, if it ends), then those that start
+    later; fees whose period has ended are left out."""
+    today = today or date.today()
+    every = list(procedure.fees)
     for channel in procedure.channels:
-        fees.extend(f for f in channel.fees if f not in fees)
-    if not fees:
+        every.extend(f for f in channel.fees if f not in every)
+    if not every:
         return text("answer.fee.none", lang)
-    lines = [
-        text("answer.fee.heading", lang),
-        *(describe_fee(f, lang, province_name) for f in fees),
-    ]
+    fees = [f for f in every if f.in_force(today)]
+    later = sorted(
+        (f for f in every if f.valid_from is not None and f.valid_from > today),
+        key=lambda f: f.valid_from or today,
+    )
+    lines = [text("answer.fee.heading", lang)]
+    if fees:
+        lines.extend(describe_fee(f, lang, province_name) for f in fees)
+    else:
+        lines.append(text("answer.fee.none_today", lang))
+    for start in dict.fromkeys(f.valid_from for f in later if f.valid_from):
+        lines.append(text("answer.fee.from_day", lang, day=day_text(start, lang)))
+        lines.extend(describe_fee(f, lang, province_name) for f in later if f.valid_from == start)
     page_fees = [f for f in fees if is_page_priced(f)]
     if page_fees and pages:
         total = page_fee(page_fees[0], pages, copies)
@@ -258,11 +273,11 @@ def _document_line(document: Document, lang: Lang, with_condition: bool) -> str:
     return line
 
 
-def answer_documents(procedure: Procedure, lang: Lang) -> str:
-    hand_in = [d for d in procedure.documents if d.action is DocumentAction.SUBMIT and d.required]
-    show = [d for d in procedure.documents if d.action is DocumentAction.SHOW and d.required]
-    optional = [d for d in procedure.documents if not d.required]
-    lines = [text("answer.documents.heading", lang, procedure=_name(procedure, lang))]
+def _document_group(documents: list[Document], lang: Lang) -> list[str]:
+    hand_in = [d for d in documents if d.action is DocumentAction.SUBMIT and d.required]
+    show = [d for d in documents if d.action is DocumentAction.SHOW and d.required]
+    optional = [d for d in documents if not d.required]
+    lines: list[str] = []
     if hand_in:
         lines.append(text("answer.documents.hand_in", lang))
         lines.extend(_document_line(d, lang, True) for d in hand_in)
@@ -279,6 +294,24 @@ def answer_documents(procedure: Procedure, lang: Lang) -> str:
         if len(optional) > MAX_OPTIONAL_DOCUMENTS:
             more = len(optional) - MAX_OPTIONAL_DOCUMENTS
             lines.append(text("answer.documents.more", lang, count=more))
+    return lines
+
+
+def answer_documents(procedure: Procedure, lang: Lang) -> str:
+    """The documents to hand in and to show; where they differ by case, the documents of every
+    case first, then each case's own list under its name (never merged)."""
+    lines = [text("answer.documents.heading", lang, procedure=_name(procedure, lang))]
+    common = [d for d in procedure.documents if d.case is None]
+    if not procedure.cases:
+        return _join([*lines, *_document_group(common, lang)])
+    if common:
+        lines.append(text("answer.documents.every_case", lang))
+        lines.extend(_document_group(common, lang))
+    for case in procedure.cases:
+        own = [d for d in procedure.documents if d.case == case.id]
+        name = case.name if lang == "vi" else case.name_en
+        lines.append(text("answer.documents.case", lang, case=name))
+        lines.extend(_document_group(own, lang))
     return _join(lines)
 
 
@@ -387,7 +420,8 @@ def render(
         case Topic.DOCUMENTS:
             body = answer_documents(procedure, lang)
         case Topic.FEE:
-            body = answer_fee(procedure, lang, province_name, pages)
+            today = now.date() if now else None
+            body = answer_fee(procedure, lang, province_name, pages, today=today)
         case Topic.TIME:
             body = answer_time(procedure, lang, now)
         case Topic.WHERE:

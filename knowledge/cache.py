@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.embed import Embedder, Vectors
+from knowledge.progress import Progress, silent
 
 
 def text_key(text: str) -> str:
@@ -55,11 +56,14 @@ class EmbeddingCache:
         self._db.close()
 
 
-CHUNK = 2048
+CHUNK = 256
 
 
 def embed_passages_cached(
-    embedder: Embedder, texts: list[str], cache: EmbeddingCache | None
+    embedder: Embedder,
+    texts: list[str],
+    cache: EmbeddingCache | None,
+    progress: Progress = silent,
 ) -> tuple[Vectors, int]:
     """Embed passages, reusing cached vectors; return the matrix and how many were new."""
     if not texts:
@@ -69,6 +73,7 @@ def embed_passages_cached(
     missing = list(dict.fromkeys(k for k in keys if k not in known))
     first_text = {k: t for k, t in zip(keys, texts, strict=True)}
     # stored chunk by chunk: an interrupted large build keeps what it has embedded
+    progress("embed", 0, len(missing))
     for start in range(0, len(missing), CHUNK):
         chunk = missing[start : start + CHUNK]
         fresh = embedder.embed_passages([first_text[k] for k in chunk])
@@ -76,5 +81,6 @@ def embed_passages_cached(
         if cache:
             cache.put_many(embedder.model_id, new)
         known.update(new)
+        progress("embed", start + len(chunk), len(missing))
     matrix = np.vstack([known[k] for k in keys]).astype(np.float32)
     return matrix, len(missing)

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from knowledge.catalogue import Catalogue
 from knowledge.normalize import fold, has_diacritics
+from knowledge.progress import Progress, silent
 from knowledge.search import (
     MAX_QUERY_CHARS,
     RERANK_DEPTH,
@@ -64,6 +65,7 @@ MAX_PROCEDURES = 300
 class Example:
     text: str
     code: str | None
+    source: str = ""  # the procedure's name the question was made from
 
 
 def _typo(text: str, rng: random.Random) -> str:
@@ -94,15 +96,16 @@ def positives(catalogue: Catalogue, seed: int = 7) -> list[Example]:
         procedures = rng.sample(procedures, MAX_PROCEDURES)
     out: list[Example] = []
     for procedure in procedures:
-        vi = [procedure.name.lower(), _shorten(procedure.name.lower()), *procedure.aliases]
-        for phrase in rng.sample(vi, min(4, len(vi))):
+        name = procedure.name.lower()
+        vi = [(name, name), (_shorten(name), name), *((a, a) for a in procedure.aliases)]
+        for phrase, source in rng.sample(vi, min(4, len(vi))):
             question = rng.choice(PREFIXES_VI) + phrase + rng.choice(SUFFIXES_VI)
-            out.append(Example(question, procedure.code))
-            out.append(Example(fold(question), procedure.code))
-            out.append(Example(_typo(rng.choice((question, fold(question))), rng), procedure.code))
+            typo = _typo(rng.choice((question, fold(question))), rng)
+            for text in (question, fold(question), typo):
+                out.append(Example(text, procedure.code, source))
         en = [procedure.name_en.lower(), *procedure.aliases_en]
         for phrase in rng.sample(en, min(2, len(en))):
-            out.append(Example(rng.choice(PREFIXES_EN) + phrase, procedure.code))
+            out.append(Example(rng.choice(PREFIXES_EN) + phrase, procedure.code, phrase))
     # a few official names are longer than any question the search accepts
     return [e for e in out if len(e.text) <= MAX_QUERY_CHARS]
 
@@ -151,7 +154,8 @@ def calibrate(
     searcher: Searcher,
     catalogue: Catalogue,
     modes: tuple[Mode, ...] = ("fused", "lexical", "dense"),
-    target_false_rejection: float = 0.02,
+    target_false_rejection: float = 0.015,
+    progress: Progress = silent,
 ) -> dict[str, dict[str, object]]:
     """Fit the ranker and the answerability gate per mode; returns what meta.json stores.
 
@@ -161,7 +165,11 @@ def calibrate(
     false rejections of right first hits at ``target_false_rejection``.
     """
     examples = positives(catalogue) + negatives()
-    evidence = [(e, searcher.evidence(e.text)) for e in examples]
+    evidence = []
+    for done, example in enumerate(examples, 1):
+        evidence.append((example, searcher.evidence(example.text)))
+        if done % 50 == 0 or done == len(examples):
+            progress("calibrate", done, len(examples))
     result: dict[str, dict[str, object]] = {}
     for mode in modes:
         fused = [(e, found, searcher.fuse(found, mode)[:RERANK_DEPTH]) for e, found in evidence]
@@ -183,7 +191,7 @@ def calibrate(
             ranked = searcher.rank(candidates, mode, example.text)
             top = ranked[0][1] if ranked else None
             top_probs.append(ranked[0][0] if ranked else 0.0)
-            gate_rows.append(searcher.gate_features(found, candidates, top))
+            gate_rows.append(searcher.gate_features(found, candidates, top, example.source))
             right = top is not None and searcher.index.docs[top].code == example.code
             gate_labels.append(1.0 if example.code is not None and right else 0.0)
         gate = Logistic(*_fit(np.asarray(gate_rows, dtype=np.float64), np.asarray(gate_labels)))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from helpdesk.errors import CatalogueError, HelpdeskError, InvalidQuery
+from knowledge.progress import Progress
 
 catalogue_app = typer.Typer(
     help="Validate, import and show catalogue entries.", no_args_is_help=True
@@ -193,12 +196,42 @@ def build_command(
         else:
             typer.echo(f"index is current: {path} ({index.meta.num_docs} procedures)")
             return
-    index, path = build_and_save(catalogue, embedder, settings)
+    with progress_bar() as progress:
+        index, path = build_and_save(catalogue, embedder, settings, progress=progress)
     meta = index.meta
     typer.echo(
         f"built {path}: {meta.num_docs} procedures, {meta.num_vectors} vectors "
         f"({meta.dense_kind}), {meta.new_embeddings} new embeddings, {meta.build_seconds} s"
     )
+
+
+STAGE_LABELS = {"embed": "embedding new texts", "calibrate": "calibrating the gate"}
+
+
+@contextmanager
+def progress_bar() -> Iterator[Progress]:
+    """A bar per stage of a long build, drawn on standard error."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bars
+
+    bars = Bars(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+    )
+    tasks: dict[str, Any] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            if total == 0:
+                return
+            tasks[stage] = bars.add_task(STAGE_LABELS.get(stage, stage), total=total)
+        bars.update(tasks[stage], completed=done, total=total)
+
+    with bars:
+        yield report
 
 
 def _searcher(province: str | None = None) -> Any:
@@ -289,6 +322,44 @@ def _search_batch(searcher: Any, batch: Path, k: int, province: str | None) -> N
         row = None
     if bad:
         typer.echo(f"{bad} line(s) could not be searched", err=True)
+
+
+@eval_app.command("held-out")
+def eval_held_out(
+    file: Annotated[Path, typer.Argument(help="JSON Lines with q, codes, form")],
+    fraction: Annotated[float, typer.Option(help="Share of asked-about procedures")] = 0.15,
+    seed: Annotated[int, typer.Option(help="Seed of the sample")] = 7,
+) -> None:
+    """False acceptance: hold procedures out of the catalogue, ask about them, count answers."""
+    from helpdesk.settings import get_settings
+    from knowledge.cache import EmbeddingCache
+    from knowledge.catalogue import load_catalogue
+    from knowledge.evaluation import read_questions
+    from knowledge.holdout import as_table, choose_held_out, hold_out
+    from knowledge.service import embedder_for
+
+    if not 0 < fraction < 1:
+        raise _fail("fraction must be between 0 and 1", 2)
+    try:
+        questions = read_questions(file)
+    except (CatalogueError, OSError) as exc:
+        raise _fail(str(exc), 2) from exc
+    settings = get_settings()
+    catalogue = load_catalogue(settings.catalogue_dir)
+    held = choose_held_out(questions, catalogue, fraction, seed)
+    if not held:
+        raise _fail("no question in the file asks about a procedure of the catalogue", 2)
+    cache = EmbeddingCache(settings.var_dir / "cache" / "embeddings.sqlite")
+    try:
+        with progress_bar() as progress:
+            report = hold_out(catalogue, embedder_for(settings), questions, held, cache, progress)
+    finally:
+        cache.close()
+    typer.echo(f"\n{len(held)} of {len(catalogue)} procedures held out (seed {seed}): ")
+    typer.echo(", ".join(held) + "\n")
+    typer.echo(as_table(report))
+    for line in report.examples:
+        typer.echo(f"  {line}")
 
 
 @eval_app.command("retrieval")

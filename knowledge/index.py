@@ -24,9 +24,10 @@ from knowledge.catalogue import Catalogue
 from knowledge.dense import DenseIndex
 from knowledge.embed import Embedder
 from knowledge.lexical import LexicalIndex
-from knowledge.texts import dense_texts, lexical_text
+from knowledge.progress import Progress, silent
+from knowledge.texts import dense_texts, lexical_text, naming_texts
 
-FORMAT = 3
+FORMAT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class DocInfo:
     code: str
     name: str
     name_en: str
+    # the names a question may use for the procedure: official, colloquial, English
+    names: tuple[str, ...] = ()
 
 
 @dataclass
@@ -91,12 +94,15 @@ def index_key(catalogue_hash: str, model_id: str) -> str:
 
 
 def build_index(
-    catalogue: Catalogue, embedder: Embedder, cache: EmbeddingCache | None = None
+    catalogue: Catalogue,
+    embedder: Embedder,
+    cache: EmbeddingCache | None = None,
+    progress: Progress = silent,
 ) -> KnowledgeIndex:
     """Index every procedure of ``catalogue``; cached embeddings are reused."""
     started = time.perf_counter()
     procedures = list(catalogue)
-    docs = [DocInfo(p.code, p.name, p.name_en) for p in procedures]
+    docs = [DocInfo(p.code, p.name, p.name_en, naming_texts(p)) for p in procedures]
     lexical = LexicalIndex.build([lexical_text(p) for p in procedures])
     # one vector per distinct text, owned by every procedure that has the text
     owners: dict[str, list[int]] = {}
@@ -104,7 +110,7 @@ def build_index(
         for text in dense_texts(procedure):
             owners.setdefault(text, []).append(position)
     texts = list(owners)
-    vectors, fresh = embed_passages_cached(embedder, texts, cache)
+    vectors, fresh = embed_passages_cached(embedder, texts, cache, progress)
     dense = DenseIndex.build(vectors, list(owners.values()), len(docs))
     meta = IndexMeta(
         model_id=embedder.model_id,
@@ -167,7 +173,8 @@ def load_index(folder: Path, model_id: str, catalogue_hash: str | None = None) -
         raise IndexUnavailable(f"index built with {meta.model_id}, not {model_id}; rebuild it")
     if catalogue_hash is not None and meta.catalogue_hash != catalogue_hash:
         raise IndexUnavailable("index is stale: the catalogue changed; rebuild it")
-    docs = [DocInfo(**d) for d in json.loads((folder / "docs.json").read_text(encoding="utf-8"))]
+    rows = json.loads((folder / "docs.json").read_text(encoding="utf-8"))
+    docs = [DocInfo(**{**d, "names": tuple(d.get("names", ()))}) for d in rows]
     lexical = LexicalIndex.load(folder / "lexical")
     dense = DenseIndex.load(folder, len(docs))
     return KnowledgeIndex(docs, lexical, dense, meta)

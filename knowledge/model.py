@@ -117,9 +117,14 @@ class Fee(_Strict):
     conditions: str | None = None
     exemptions: list[str] = Field(default_factory=list)
     legal_basis: str | None = None
+    # the period the fee is in force (both ends included); empty ends are open
+    valid_from: date | None = None
+    valid_until: date | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Fee:
+        if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
+            raise ValueError("valid_from is after valid_until")
         if self.free and self.amount not in (None, 0):
             raise ValueError("a free fee cannot have an amount")
         if not (self.free or self.set_by_province or self.amount is not None or self.page_tiers):
@@ -132,6 +137,15 @@ class Fee(_Strict):
 
     def applies_to(self, channel: ChannelKind | None) -> bool:
         return channel is None or not self.channels or channel in self.channels
+
+    def in_force(self, day: date) -> bool:
+        """Whether the fee applies on ``day``."""
+        starts = self.valid_from is None or self.valid_from <= day
+        return starts and (self.valid_until is None or day <= self.valid_until)
+
+    @property
+    def dated(self) -> bool:
+        return self.valid_from is not None or self.valid_until is not None
 
 
 class Channel(_Strict):
@@ -156,6 +170,18 @@ class DocumentAction(StrEnum):
     SHOW = "xuat_trinh"
 
 
+class Case(_Strict):
+    """One case of a procedure whose documents differ by case ("if the house is a villa...").
+
+    A document that names a case is asked for in that case only; a document without one is
+    asked for in every case. Answers list the cases apart and never merge their documents.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    name_en: str
+
+
 class Document(_Strict):
     """Thành phần hồ sơ: one document to hand in or to show."""
 
@@ -167,6 +193,7 @@ class Document(_Strict):
     action: DocumentAction = DocumentAction.SUBMIT
     required: bool = True
     condition: str | None = None
+    case: str | None = None
 
 
 class LegalBasis(_Strict):
@@ -197,6 +224,7 @@ class Procedure(_Strict):
     steps: list[str] = Field(min_length=1)
     channels: list[Channel] = Field(min_length=1)
     documents: list[Document] = Field(min_length=1)
+    cases: list[Case] = Field(default_factory=list)
     time: ProcessingTime | None = None
     fees: list[Fee] = Field(default_factory=list)
     requirements: list[str] = Field(default_factory=list)
@@ -257,10 +285,24 @@ class Procedure(_Strict):
             raise ValueError("levels must include level")
         if self.replaced_reason and not self.replaced_by:
             raise ValueError("replaced_reason needs replaced_by")
+        self._check_cases()
         self._check_draft()
         if self.online_level is not OnlineLevel.NONE and ChannelKind.ONLINE not in kinds:
             raise ValueError("online_level says online but no online channel is listed")
         return self
+
+    def _check_cases(self) -> None:
+        ids = [c.id for c in self.cases]
+        if len(ids) != len(set(ids)):
+            raise ValueError("a case id is listed twice")
+        unknown = sorted({d.case for d in self.documents if d.case and d.case not in ids})
+        if unknown:
+            raise ValueError(f"documents name cases that are not listed: {', '.join(unknown)}")
+        unused = [i for i in ids if not any(d.case == i for d in self.documents)]
+        if unused:
+            raise ValueError(f"cases with no document: {', '.join(unused)}")
+        if len(ids) == 1:
+            raise ValueError("one case alone is not a choice: list two or more, or none")
 
     def _check_draft(self) -> None:
         """A draft is unverified and says why; only a draft may hold placeholder text."""
@@ -285,12 +327,19 @@ class Procedure(_Strict):
         first = next(c.time for c in self.channels if c.time)
         return first
 
-    def fees_for(self, kind: ChannelKind | None = None) -> list[Fee]:
-        """Fees for a channel: the channel's own list if it has one, else the common ones."""
+    def fees_for(self, kind: ChannelKind | None = None, on: date | None = None) -> list[Fee]:
+        """Fees for a channel: the channel's own list if it has one, else the common ones;
+        with ``on``, only those in force that day."""
         channel = self.channel(kind) if kind else None
         if channel and channel.fees:
-            return list(channel.fees)
-        return [f for f in self.fees if f.applies_to(kind)]
+            fees = list(channel.fees)
+        else:
+            fees = [f for f in self.fees if f.applies_to(kind)]
+        return [f for f in fees if on is None or f.in_force(on)]
+
+    def documents_for(self, case: str | None) -> list[Document]:
+        """The documents of one case (those of every case included)."""
+        return [d for d in self.documents if d.case is None or d.case == case]
 
     @property
     def online(self) -> bool:

@@ -741,8 +741,8 @@ def diff_entry(existing: dict[str, Any], draft: dict[str, Any]) -> list[FieldCha
     """
     changes = []
     for name in PAGE_FIELDS:
-        old = _comparable(name, existing.get(name))
-        new = _comparable(name, draft.get(name))
+        old = _comparable(name, existing.get(name), existing.get("time"))
+        new = _comparable(name, draft.get(name), draft.get("time"))
         if new is None or _is_placeholder(new):
             continue
         if old != new:
@@ -754,8 +754,11 @@ def _is_placeholder(value: Any) -> bool:
     return DRAFT_PLACEHOLDER in repr(value)
 
 
-def _comparable(name: str, value: Any) -> Any:
-    """A value reduced to what a page states, so hand-written detail does not show as change."""
+def _comparable(name: str, value: Any, procedure_time: Any = None) -> Any:
+    """A value reduced to what a page states, so hand-written detail does not show as change.
+
+    A channel without its own time takes the procedure's, as answers do: an entry that keeps
+    one time for every channel says the same as a page that repeats it on each row."""
     if value in (None, [], ""):
         return None
     if name == "documents":
@@ -766,7 +769,7 @@ def _comparable(name: str, value: Any) -> Any:
     if name == "legal_basis":
         return sorted(_legal_number(item.get("title", "")) for item in value)
     if name == "channels":
-        return [_channel_summary(item) for item in value]
+        return sorted(_channel_summary(item, procedure_time) for item in value)
     if name == "fees":
         return [_fee_summary(item) for item in value]
     return value
@@ -777,8 +780,8 @@ def _legal_number(title: str) -> str:
     return match.group(0) if match else title
 
 
-def _channel_summary(channel: dict[str, Any]) -> str:
-    time = channel.get("time")
+def _channel_summary(channel: dict[str, Any], procedure_time: Any = None) -> str:
+    time = channel.get("time") or procedure_time
     text = str(channel.get("kind"))
     if isinstance(time, dict):
         text += f": {time.get('value')} {time.get('unit')}"

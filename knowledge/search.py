@@ -52,6 +52,7 @@ class GateFeatures(NamedTuple):
     dense_top: float  # the ranker's first candidate's cosine similarity
     share_top: float  # the ranker's first candidate's match share
     both_channels: float  # 1.0 when both channels found the first candidate, else 0.0
+    name_cover: float  # how much of one of the first candidate's names the question holds
 
 
 # The feature names as stored with the fitted weights in meta.json.
@@ -89,7 +90,7 @@ class Logistic:
 
 # Used only by an index that has not been calibrated yet (calibration runs at build time).
 DEFAULT_RANKER = Logistic((2.0, 4.0, 4.0, 3.0, 1.0, 1.0), -6.0)
-DEFAULT_GATE = Logistic((8.0, 6.0, 1.0, 2.0, 2.0, 1.0), -12.5)
+DEFAULT_GATE = Logistic((8.0, 6.0, 1.0, 2.0, 2.0, 1.0, 2.0), -13.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,7 @@ class Searcher:
         if calibration is not None:
             self.calibrations["fused"] = calibration
         self._name_markers: dict[int, frozenset[str]] = {}
+        self._name_words: dict[int, list[tuple[str, list[str]]]] = {}
 
     @property
     def calibration(self) -> Calibration:
@@ -271,14 +273,43 @@ class Searcher:
             self._name_markers[position] = markers
         return markers
 
-    @staticmethod
+    def name_cover(self, parsed: LexicalQuery, position: int, leave_out: str = "") -> float:
+        """The largest IDF-weighted share of one of the procedure's names (official,
+        colloquial, English) whose syllables the question holds. A question about the
+        procedure usually says one of its names nearly whole; a near miss shares a few words
+        ("ly hôn") with a name about something else ("chia sổ đỏ sau ly hôn").
+
+        ``leave_out``: a name not to count (calibration asks with the names themselves, and a
+        citizen's own words are not in the catalogue)."""
+        names = self._name_words.get(position)
+        if names is None:
+            lexical = self.index.lexical
+            names = []
+            for name in self.index.docs[position].names:
+                words = [t for t in dict.fromkeys(lexical.parse(name).known) if "_" not in t]
+                names.append((name.casefold(), words))
+            self._name_words[position] = names
+        asked = {t for t in parsed.tokens if "_" not in t}
+        skip = leave_out.casefold()
+        best = 0.0
+        for name, words in names:
+            total = sum(self.index.lexical.idf(w) for w in words)
+            if total > 0 and name != skip:
+                held = sum(self.index.lexical.idf(w) for w in words if w in asked)
+                best = max(best, held / total)
+        return best
+
     def gate_features(
-        evidence: Evidence, candidates: list[Candidate], top: int | None
+        self,
+        evidence: Evidence,
+        candidates: list[Candidate],
+        top: int | None,
+        leave_out: str = "",
     ) -> GateFeatures:
         """How well the best candidates explain the question, in absolute terms."""
         coverage = evidence.parsed.coverage
         if not candidates:
-            return GateFeatures(0.0, 0.0, coverage, 0.0, 0.0, 0.0)
+            return GateFeatures(0.0, 0.0, coverage, 0.0, 0.0, 0.0, 0.0)
         by_position = {c.position: c for c in candidates}
         best = by_position[top] if top is not None else candidates[0]
         return GateFeatures(
@@ -290,6 +321,7 @@ class Searcher:
             both_channels=float(
                 best.position in evidence.dense and best.position in evidence.lexical
             ),
+            name_cover=self.name_cover(evidence.parsed, best.position, leave_out),
         )
 
     def search(self, query: str, k: int = 5, mode: Mode = "fused") -> SearchResult:

@@ -15,6 +15,7 @@ from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.dense import set_search_threads
 from knowledge.embed import Embedder, make_embedder
 from knowledge.index import KnowledgeIndex, build_index, find_index, load_index, save_index
+from knowledge.progress import Progress, silent
 from knowledge.search import Searcher
 
 logger = logging.getLogger(__name__)
@@ -40,17 +41,21 @@ def embedder_for(settings: Settings) -> Embedder:
 
 
 def build_and_save(
-    catalogue: Catalogue, embedder: Embedder, settings: Settings, calibrated: bool = True
+    catalogue: Catalogue,
+    embedder: Embedder,
+    settings: Settings,
+    calibrated: bool = True,
+    progress: Progress = silent,
 ) -> tuple[KnowledgeIndex, Path]:
     """Build, calibrate and atomically save the index for ``catalogue``."""
     cache = EmbeddingCache(settings.var_dir / "cache" / "embeddings.sqlite")
     try:
-        index = build_index(catalogue, embedder, cache)
+        index = build_index(catalogue, embedder, cache, progress)
     finally:
         cache.close()
     if calibrated:
         started = time.perf_counter()
-        index.meta.calibration = calibrate(Searcher(index, embedder), catalogue)
+        index.meta.calibration = calibrate(Searcher(index, embedder), catalogue, progress=progress)
         logger.info("calibrated in %.1f s", time.perf_counter() - started)
     path = save_index(index, settings.index_dir)
     return index, path

@@ -32,3 +32,9 @@ def dense_texts(procedure: Procedure) -> list[str]:
         *procedure.aliases_en[:MAX_ALIASES],
     ]
     return list(dict.fromkeys(t.strip() for t in texts if t.strip()))
+
+
+def naming_texts(procedure: Procedure) -> tuple[str, ...]:
+    """Every name a question may use for the procedure, each on its own."""
+    names = [procedure.name, *procedure.aliases, procedure.name_en, *procedure.aliases_en]
+    return tuple(dict.fromkeys(n.strip() for n in names if n.strip()))

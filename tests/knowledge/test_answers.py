@@ -98,3 +98,54 @@ def test_time_answer_gives_expected_date() -> None:
 def test_unverified_records_warn() -> None:
     text = render("where", make_procedure(verified=False), "vi").text
     assert "chưa được xác minh" in text
+
+
+HALVED_THEN_FULL = [
+    {
+        "name": "Lệ phí (giảm 50%)",
+        "name_en": "Charge (halved)",
+        "amount": 25000,
+        "valid_from": "2025-07-01",
+        "valid_until": "2026-12-31",
+    },
+    {"name": "Lệ phí", "name_en": "Charge", "amount": 50000, "valid_from": "2027-01-01"},
+]
+
+
+def test_fee_answer_states_what_is_due_today_and_until_when() -> None:
+    procedure = make_procedure(fees=HALVED_THEN_FULL)
+    vi = render("fee", procedure, "vi", now=datetime(2026, 12, 1, 9)).text
+    today, _, later = vi.partition("Từ ngày 01/01/2027:")
+    assert "25.000 đồng mỗi lần (áp dụng đến hết ngày 31/12/2026)" in today
+    assert "50.000" not in today and "50.000 đồng mỗi lần" in later
+    en = render("fee", procedure, "en", now=datetime(2026, 12, 1, 9)).text
+    assert "25,000 VND per application (until 31 Dec 2026)" in en and "From 01 Jan 2027:" in en
+
+
+def test_fee_answer_leaves_out_a_period_that_has_ended() -> None:
+    text = render("fee", make_procedure(fees=HALVED_THEN_FULL), "vi", now=datetime(2027, 3, 1)).text
+    assert "50.000 đồng mỗi lần" in text
+    assert "25.000" not in text and "Từ ngày" not in text
+
+
+def test_documents_by_case_are_listed_apart_never_merged() -> None:
+    procedure = make_procedure(
+        documents=[
+            {"name": "Đơn đề nghị", "name_en": "Application"},
+            {"name": "Bản vẽ nhà", "name_en": "House drawings", "case": "house"},
+            {"name": "Văn bản chấp thuận tuyến", "name_en": "Route approval", "case": "road"},
+        ],
+        cases=[
+            {"id": "house", "name": "nhà ở riêng lẻ", "name_en": "a separate house"},
+            {"id": "road", "name": "công trình theo tuyến", "name_en": "linear works"},
+        ],
+    )
+    vi = render("documents", procedure, "vi").text
+    every, _, cases = vi.partition("Nếu nhà ở riêng lẻ:")
+    assert "Trường hợp nào cũng cần:" in every and "Đơn đề nghị" in every
+    assert "Bản vẽ nhà" not in every and "Văn bản chấp thuận tuyến" not in every
+    house, _, road = cases.partition("Nếu công trình theo tuyến:")
+    assert "Bản vẽ nhà" in house and "Văn bản chấp thuận tuyến" not in house
+    assert "Văn bản chấp thuận tuyến" in road
+    en = render("documents", procedure, "en").text
+    assert "If a separate house:" in en and "If linear works:" in en

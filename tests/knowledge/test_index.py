@@ -117,3 +117,17 @@ def test_dense_search_stops_at_depth_documents_even_inside_a_shared_text() -> No
     wide = index.search(query / np.linalg.norm(query), 6)
     assert sorted(wide) == [0, 1, 2, 3, 4, 5]
     assert wide[5] < wide[0]
+
+
+def test_a_build_reports_its_progress_to_the_end(tmp_path: Path, embedder, monkeypatch) -> None:
+    monkeypatch.setattr("knowledge.cache.CHUNK", 4)
+    reports: list[tuple[str, int, int]] = []
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    index = build_index(small_catalogue(), embedder, cache, lambda *report: reports.append(report))
+    embedded = [done for stage, done, total in reports if stage == "embed"]
+    assert embedded[0] == 0 and embedded == sorted(embedded) and len(embedded) > 2
+    assert reports[-1] == ("embed", index.meta.new_embeddings, index.meta.new_embeddings)
+    reports.clear()
+    build_index(small_catalogue(), embedder, cache, lambda *report: reports.append(report))
+    assert reports == [("embed", 0, 0)]  # everything came from the cache
+    cache.close()

@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 from pydantic import ValidationError
 
@@ -24,6 +26,37 @@ def test_valid_procedure_round_trips() -> None:
         ({"channels": [{"kind": "truc_tiep"}], "online_level": "toan_trinh"}, "no online channel"),
         ({"documents": []}, "at least 1"),
         ({"surprise": 1}, "Extra inputs"),
+        (
+            {
+                "fees": [
+                    {
+                        "name": "x",
+                        "amount": 1,
+                        "valid_from": "2026-02-01",
+                        "valid_until": "2026-01-01",
+                    }
+                ]
+            },
+            "valid_from is after valid_until",
+        ),
+        ({"documents": [{"name": "d", "case": "a"}]}, "cases that are not listed"),
+        (
+            {
+                "documents": [{"name": "d", "case": "a"}],
+                "cases": [{"id": "a", "name": "a", "name_en": "a"}],
+            },
+            "one case alone",
+        ),
+        (
+            {
+                "documents": [{"name": "d", "case": "a"}],
+                "cases": [
+                    {"id": "a", "name": "a", "name_en": "a"},
+                    {"id": "b", "name": "b", "name_en": "b"},
+                ],
+            },
+            "cases with no document: b",
+        ),
     ],
 )
 def test_invalid_procedures_are_refused(overrides: dict[str, object], message: str) -> None:
@@ -46,3 +79,37 @@ def test_channel_specific_fees_and_times() -> None:
     assert procedure.time_for(ChannelKind.IN_PERSON).value == 27
     assert [f.amount for f in procedure.fees_for(ChannelKind.ONLINE)] == [10000]
     assert [f.amount for f in procedure.fees_for()] == [20000, 10000]
+
+
+def test_fees_in_force_on_a_day() -> None:
+    procedure = make_procedure(
+        fees=[
+            {
+                "name": "half",
+                "amount": 25000,
+                "valid_from": "2025-07-01",
+                "valid_until": "2026-12-31",
+            },
+            {"name": "full", "amount": 50000, "valid_from": "2027-01-01"},
+        ]
+    )
+    assert [f.amount for f in procedure.fees_for(on=date(2026, 12, 31))] == [25000]
+    assert [f.amount for f in procedure.fees_for(on=date(2027, 1, 1))] == [50000]
+    assert [f.amount for f in procedure.fees_for(on=date(2025, 6, 30))] == []
+    assert len(procedure.fees_for()) == 2
+
+
+def test_documents_for_a_case_include_the_common_ones() -> None:
+    procedure = make_procedure(
+        documents=[
+            {"name": "form"},
+            {"name": "house plan", "case": "house"},
+            {"name": "route", "case": "road"},
+        ],
+        cases=[
+            {"id": "house", "name": "nhà ở", "name_en": "a house"},
+            {"id": "road", "name": "công trình theo tuyến", "name_en": "linear works"},
+        ],
+    )
+    assert [d.name for d in procedure.documents_for("house")] == ["form", "house plan"]
+    assert [d.name for d in procedure.documents_for("road")] == ["form", "route"]

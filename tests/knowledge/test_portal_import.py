@@ -194,3 +194,20 @@ def test_cli_bad_input_exits_non_zero_without_a_traceback(catalogue: Path, tmp_p
     assert "other.json: not a procedure page" in result.output
     missing = runner.invoke(app, ["catalogue", "import-portal", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "no such file or folder" in missing.output
+
+
+def test_a_time_kept_once_for_every_channel_is_no_change() -> None:
+    page_side = {
+        "channels": [
+            {"kind": "truc_tuyen", "time": {"value": 3, "unit": "working_days"}},
+            {"kind": "truc_tiep", "time": {"value": 3, "unit": "working_days"}},
+        ]
+    }
+    by_hand = {
+        "channels": [{"kind": "truc_tiep"}, {"kind": "truc_tuyen"}],
+        "time": {"value": 3, "unit": "working_days"},
+    }
+    assert diff_entry(by_hand, page_side) == []
+    slower = {**by_hand, "time": {"value": 5, "unit": "working_days"}}
+    (change,) = diff_entry(slower, page_side)
+    assert change.field == "channels" and "5 working_days" in str(change.old)

@@ -19,6 +19,7 @@ def test_feature_names_are_those_stored_with_the_fitted_weights() -> None:
         "dense_top",
         "share_top",
         "both_channels",
+        "name_cover",
     )
 
 
@@ -42,6 +43,7 @@ def test_candidates_carry_named_features(real_knowledge) -> None:
         dense_top=chosen.features.dense,
         share_top=chosen.features.match_share,
         both_channels=1.0,  # birth registration is found by both channels
+        name_cover=searcher.name_cover(evidence.parsed, top),
     )
 
 
@@ -49,5 +51,21 @@ def test_no_candidate_means_only_the_coverage_is_known(real_knowledge) -> None:
     searcher = real_knowledge.searcher
     evidence = searcher.evidence("khai sinh")
     gate = searcher.gate_features(evidence, [], None)
-    assert gate == GateFeatures(0.0, 0.0, evidence.parsed.coverage, 0.0, 0.0, 0.0)
+    assert gate == GateFeatures(0.0, 0.0, evidence.parsed.coverage, 0.0, 0.0, 0.0, 0.0)
     assert gate.coverage == evidence.parsed.coverage
+
+
+def test_name_cover_tells_a_named_procedure_from_a_near_miss(real_knowledge) -> None:
+    searcher = real_knowledge.searcher
+    birth = searcher.index.position("1.001193")
+    land_after_court = searcher.index.position("1.013980")
+    asked = searcher.evidence("đăng ký khai sinh cho con cần giấy tờ gì").parsed
+    assert searcher.name_cover(asked, birth) == 1.0
+    # "ly hôn" is in one of the land procedure's names, but the question names no part of it
+    near_miss = searcher.evidence("thủ tục ly hôn thuận tình nộp đơn ở đâu").parsed
+    assert searcher.name_cover(near_miss, land_after_court) < 0.5
+    # calibration leaves out the name a question was made from
+    alias = "chia sổ đỏ sau ly hôn theo thỏa thuận"
+    own = searcher.evidence(alias).parsed
+    assert searcher.name_cover(own, land_after_court) == 1.0
+    assert searcher.name_cover(own, land_after_court, leave_out=alias) < 1.0
