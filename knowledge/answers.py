@@ -91,6 +91,15 @@ def _capitalised(phrase: str) -> str:
     return phrase[:1].upper() + phrase[1:]
 
 
+def _in_sentence(phrase: str) -> str:
+    """A phrase written to stand alone ("Nhận thừa kế"), set inside a sentence ("nhận thừa
+    kế"); a leading abbreviation ("UBND") keeps its capitals."""
+    first = phrase.split(" ", 1)[0]
+    if len(first) > 1 and first.isupper():
+        return phrase
+    return phrase[:1].lower() + phrase[1:]
+
+
 def _join(lines: Iterable[str]) -> str:
     return "\n".join(line for line in lines if line)
 
@@ -310,7 +319,7 @@ def answer_documents(procedure: Procedure, lang: Lang) -> str:
     for case in procedure.cases:
         own = [d for d in procedure.documents if d.case == case.id]
         name = case.name if lang == "vi" else case.name_en
-        lines.append(text("answer.documents.case", lang, case=name))
+        lines.append(text("answer.documents.case", lang, case=_in_sentence(name)))
         lines.extend(_document_group(own, lang))
     return _join(lines)
 

@@ -136,7 +136,7 @@ def test_documents_by_case_are_listed_apart_never_merged() -> None:
             {"name": "Văn bản chấp thuận tuyến", "name_en": "Route approval", "case": "road"},
         ],
         cases=[
-            {"id": "house", "name": "nhà ở riêng lẻ", "name_en": "a separate house"},
+            {"id": "house", "name": "Nhà ở riêng lẻ", "name_en": "A separate house"},
             {"id": "road", "name": "công trình theo tuyến", "name_en": "linear works"},
         ],
     )
