@@ -100,6 +100,10 @@ def _in_sentence(phrase: str) -> str:
     return phrase[:1].lower() + phrase[1:]
 
 
+def _without_stop(phrase: str | None) -> str | None:
+    return phrase.rstrip(" .") if phrase else phrase
+
+
 def _join(lines: Iterable[str]) -> str:
     return "\n".join(line for line in lines if line)
 
@@ -334,6 +338,8 @@ def _name(procedure: Procedure, lang: Lang) -> str:
 def answer_where(procedure: Procedure, lang: Lang) -> str:
     place: str | None = procedure.submit_at if lang == "vi" else procedure.submit_at_en
     agency: str | None = procedure.agency if lang == "vi" else procedure.agency_en
+    # the sentence around them ends with its own full stop
+    place, agency = (_without_stop(place), _without_stop(agency))
     lines = [
         text("answer.where.place", lang, place=place)
         if place

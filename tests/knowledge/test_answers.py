@@ -149,3 +149,14 @@ def test_documents_by_case_are_listed_apart_never_merged() -> None:
     assert "Văn bản chấp thuận tuyến" in road
     en = render("documents", procedure, "en").text
     assert "If a separate house:" in en and "If linear works:" in en
+
+
+def test_a_place_written_as_a_sentence_gets_one_full_stop() -> None:
+    procedure = make_procedure(
+        submit_at="Công an cấp xã gần nhất, hoặc gửi qua bưu điện.",
+        submit_at_en="The nearest commune police, or by post.",
+    )
+    vi = render("where", procedure, "vi").text
+    assert "Nơi nộp hồ sơ: Công an cấp xã gần nhất, hoặc gửi qua bưu điện.\n" in vi
+    assert ".." not in vi
+    assert ".." not in render("where", procedure, "en").text
