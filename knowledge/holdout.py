@@ -75,8 +75,8 @@ def hold_out(
     smaller = without(catalogue, held_out)
     index = build_index(smaller, embedder, cache, progress)
     searcher = Searcher(index, embedder)
+    # calibration stores its fit in the searcher as well as in the index's metadata
     index.meta.calibration = calibrate(searcher, smaller, progress=progress)
-    searcher = Searcher(index, embedder)
     gone = set(held_out)
     about_gone = [q for q in questions if q.codes and set(q.codes) <= gone]
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])

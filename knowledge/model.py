@@ -143,10 +143,6 @@ class Fee(_Strict):
         starts = self.valid_from is None or self.valid_from <= day
         return starts and (self.valid_until is None or day <= self.valid_until)
 
-    @property
-    def dated(self) -> bool:
-        return self.valid_from is not None or self.valid_until is not None
-
 
 class Channel(_Strict):
     """One way to submit (in person, online, by post), with its own time limit and fees."""
@@ -327,19 +323,12 @@ class Procedure(_Strict):
         first = next(c.time for c in self.channels if c.time)
         return first
 
-    def fees_for(self, kind: ChannelKind | None = None, on: date | None = None) -> list[Fee]:
-        """Fees for a channel: the channel's own list if it has one, else the common ones;
-        with ``on``, only those in force that day."""
+    def fees_for(self, kind: ChannelKind | None = None) -> list[Fee]:
+        """Fees for a channel: the channel's own list if it has one, else the common ones."""
         channel = self.channel(kind) if kind else None
         if channel and channel.fees:
-            fees = list(channel.fees)
-        else:
-            fees = [f for f in self.fees if f.applies_to(kind)]
-        return [f for f in fees if on is None or f.in_force(on)]
-
-    def documents_for(self, case: str | None) -> list[Document]:
-        """The documents of one case (those of every case included)."""
-        return [d for d in self.documents if d.case is None or d.case == case]
+            return list(channel.fees)
+        return [f for f in self.fees if f.applies_to(kind)]
 
     @property
     def online(self) -> bool:

@@ -81,35 +81,14 @@ def test_channel_specific_fees_and_times() -> None:
     assert [f.amount for f in procedure.fees_for()] == [20000, 10000]
 
 
-def test_fees_in_force_on_a_day() -> None:
-    procedure = make_procedure(
+def test_a_fee_is_in_force_within_its_period_both_ends_included() -> None:
+    halved, full = make_procedure(
         fees=[
-            {
-                "name": "half",
-                "amount": 25000,
-                "valid_from": "2025-07-01",
-                "valid_until": "2026-12-31",
-            },
+            {"name": "half", "amount": 25000, "valid_from": "2025-07-01"}
+            | {"valid_until": "2026-12-31"},
             {"name": "full", "amount": 50000, "valid_from": "2027-01-01"},
         ]
-    )
-    assert [f.amount for f in procedure.fees_for(on=date(2026, 12, 31))] == [25000]
-    assert [f.amount for f in procedure.fees_for(on=date(2027, 1, 1))] == [50000]
-    assert [f.amount for f in procedure.fees_for(on=date(2025, 6, 30))] == []
-    assert len(procedure.fees_for()) == 2
-
-
-def test_documents_for_a_case_include_the_common_ones() -> None:
-    procedure = make_procedure(
-        documents=[
-            {"name": "form"},
-            {"name": "house plan", "case": "house"},
-            {"name": "route", "case": "road"},
-        ],
-        cases=[
-            {"id": "house", "name": "nhà ở", "name_en": "a house"},
-            {"id": "road", "name": "công trình theo tuyến", "name_en": "linear works"},
-        ],
-    )
-    assert [d.name for d in procedure.documents_for("house")] == ["form", "house plan"]
-    assert [d.name for d in procedure.documents_for("road")] == ["form", "route"]
+    ).fees
+    assert [halved.in_force(d) for d in (date(2025, 6, 30), date(2025, 7, 1))] == [False, True]
+    assert [halved.in_force(d) for d in (date(2026, 12, 31), date(2027, 1, 1))] == [True, False]
+    assert [full.in_force(d) for d in (date(2026, 12, 31), date(2030, 1, 1))] == [False, True]
