@@ -1,0 +1,26 @@
+"""The staff pages' own static files (styles, scripts), served without sign-in: they hold
+nothing but layout and behaviour."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+ASSETS = {
+    "staff.css": "text/css; charset=utf-8",
+    "staff.js": "text/javascript; charset=utf-8",
+}
+
+router = APIRouter(prefix="/staff/static", tags=["staff"], include_in_schema=False)
+
+
+@router.get("/{name}")
+async def staff_asset(name: str) -> FileResponse:
+    media_type = ASSETS.get(name)
+    path = STATIC / name
+    if media_type is None or not path.is_file():
+        raise HTTPException(status_code=404, detail="no such file")
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "no-cache"})
