@@ -2,9 +2,11 @@
 
 Every fact comes from the record; every sentence around the facts comes from the message
 catalogue (``helpdesk/messages.yml``, keys ``answer.*``), so a ward rewords an answer there and
-a new language is one more text per key. Where a fee is set by the province and the record has
-no figure, the answer says so. Every answer ends with its source: a short line naming the
-procedure, its decision and its law, and one link titled with the portal's name.
+a new language is one more text per key. Where a fee or the processing time is set by the
+province and the record has no figure, or the record gives no time or no legal basis, the
+answer says so and never puts a figure of its own in its place. Every answer ends with its
+source: a short line naming the procedure, its decision and its law, and one link titled with
+the portal's name.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from knowledge.model import (
     Document,
     DocumentAction,
     Fee,
+    NoTime,
     OnlineLevel,
     Procedure,
     ProcessingTime,
@@ -139,7 +142,35 @@ def _time_note(time: ProcessingTime, lang: Lang) -> str:
     return time.note or "" if lang == "vi" else ""
 
 
-def answer_time(procedure: Procedure, lang: Lang, now: datetime | None = None) -> str:
+def _no_time(procedure: Procedure, lang: Lang, province_name: str | None) -> str:
+    """Why the record has no processing time, and whom to ask (the whole time answer)."""
+    if procedure.no_time is NoTime.SET_BY_PROVINCE:
+        if province_name:
+            return text("answer.time.by_province", lang, province=province_name)
+        return text("answer.time.by_province_unnamed", lang)
+    return text("answer.time.not_given", lang)
+
+
+def _time_phrase(procedure: Procedure, lang: Lang) -> str:
+    """The procedure's time in a few words for a summary line; what stands in for it when
+    the record has none."""
+    time = procedure.time_for()
+    if time is not None:
+        return describe_time(time, lang)
+    if procedure.no_time is NoTime.SET_BY_PROVINCE:
+        return text("answer.time.brief_by_province", lang)
+    return text("answer.time.brief_not_given", lang)
+
+
+def answer_time(
+    procedure: Procedure,
+    lang: Lang,
+    now: datetime | None = None,
+    province_name: str | None = None,
+) -> str:
+    main = procedure.time_for()
+    if main is None:
+        return _no_time(procedure, lang, province_name)
     now = now or datetime.now()
     times = {c.kind: c.time for c in procedure.channels if c.time}
     distinct = {t.model_dump_json() for t in times.values()}
@@ -157,9 +188,9 @@ def answer_time(procedure: Procedure, lang: Lang, now: datetime | None = None) -
             )
         if any(t.unit in _WORKING_UNITS for t in times.values()):
             lines.append(text("answer.time.days_off_not_counted", lang))
-        lines.append(_time_note(procedure.time_for(), lang))
+        lines.append(_time_note(main, lang))
         return _join(lines)
-    main = next(iter(times.values())) if times else procedure.time_for()
+    main = next(iter(times.values()), main)
     due = day_text(expected_date(main, now), lang)
     expected = (
         "answer.time.expected_working" if main.unit in _WORKING_UNITS else "answer.time.expected"
@@ -365,6 +396,8 @@ def answer_online(procedure: Procedure, lang: Lang) -> str:
 
 
 def answer_legal(procedure: Procedure, lang: Lang) -> str:
+    if not procedure.legal_basis:
+        return text("answer.legal.none", lang)
     items = (text("answer.legal.item", lang, title=item.title) for item in procedure.legal_basis)
     return _join([text("answer.legal.heading", lang), *items])
 
@@ -389,7 +422,7 @@ def answer_overview(procedure: Procedure, lang: Lang) -> str:
             text(
                 "answer.overview.facts",
                 lang,
-                time=describe_time(procedure.time_for(), lang),
+                time=_time_phrase(procedure, lang),
                 required=required,
             ),
             text(
@@ -438,7 +471,7 @@ def render(
             today = now.date() if now else None
             body = answer_fee(procedure, lang, province_name, pages, today=today)
         case Topic.TIME:
-            body = answer_time(procedure, lang, now)
+            body = answer_time(procedure, lang, now, province_name)
         case Topic.WHERE:
             body = answer_where(procedure, lang)
         case Topic.ONLINE:

@@ -59,6 +59,8 @@ PREFIXES_EN = (
     "fee for ",
 )
 MAX_PROCEDURES = 300
+# the share of calibration questions the gate may refuse (its operating point)
+TARGET_FALSE_REJECTION = 0.015
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +156,7 @@ def calibrate(
     searcher: Searcher,
     catalogue: Catalogue,
     modes: tuple[Mode, ...] = ("fused", "lexical", "dense"),
-    target_false_rejection: float = 0.015,
+    target_false_rejection: float = TARGET_FALSE_REJECTION,
     progress: Progress = silent,
 ) -> dict[str, dict[str, object]]:
     """Fit the ranker and the answerability gate per mode; returns what meta.json stores.

@@ -78,6 +78,8 @@ class Catalogue:
             changes["notes"] = [*base.notes, *override.notes]
         if override.legal_basis:
             changes["legal_basis"] = [*base.legal_basis, *override.legal_basis]
+            # the province's texts fill a national record that had none
+            changes["no_legal_basis_reason"] = None
         return base.model_copy(update=changes)
 
     def province_name(self, province: str | None) -> str | None:

@@ -329,10 +329,18 @@ def eval_held_out(
     file: Annotated[Path, typer.Argument(help="JSON Lines with q, codes, form")],
     fraction: Annotated[float, typer.Option(help="Share of asked-about procedures")] = 0.15,
     seed: Annotated[int, typer.Option(help="Seed of the sample")] = 7,
+    target: Annotated[
+        float | None,
+        typer.Option(
+            help="The gate's target false rejection on calibration questions "
+            "(default: the one index builds use)"
+        ),
+    ] = None,
 ) -> None:
     """False acceptance: hold procedures out of the catalogue, ask about them, count answers."""
     from helpdesk.settings import get_settings
     from knowledge.cache import EmbeddingCache
+    from knowledge.calibrate import TARGET_FALSE_REJECTION
     from knowledge.catalogue import load_catalogue
     from knowledge.evaluation import read_questions
     from knowledge.holdout import as_table, choose_held_out, hold_out
@@ -340,6 +348,8 @@ def eval_held_out(
 
     if not 0 < fraction < 1:
         raise _fail("fraction must be between 0 and 1", 2)
+    if target is not None and not 0 <= target < 1:
+        raise _fail("target must be at least 0 and below 1", 2)
     try:
         questions = read_questions(file)
     except (CatalogueError, OSError) as exc:
@@ -352,7 +362,15 @@ def eval_held_out(
     cache = EmbeddingCache(settings.var_dir / "cache" / "embeddings.sqlite")
     try:
         with progress_bar() as progress:
-            report = hold_out(catalogue, embedder_for(settings), questions, held, cache, progress)
+            report = hold_out(
+                catalogue,
+                embedder_for(settings),
+                questions,
+                held,
+                cache,
+                progress,
+                TARGET_FALSE_REJECTION if target is None else target,
+            )
     finally:
         cache.close()
     typer.echo(f"\n{len(held)} of {len(catalogue)} procedures held out (seed {seed}): ")

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from knowledge.cache import EmbeddingCache
-from knowledge.calibrate import calibrate
+from knowledge.calibrate import TARGET_FALSE_REJECTION, calibrate
 from knowledge.catalogue import Catalogue
 from knowledge.embed import Embedder
 from knowledge.evaluation import Metrics, Question, evaluate
@@ -70,13 +70,19 @@ def hold_out(
     held_out: tuple[str, ...],
     cache: EmbeddingCache | None = None,
     progress: Progress = silent,
+    target_false_rejection: float = TARGET_FALSE_REJECTION,
 ) -> HoldOutReport:
-    """Build and calibrate without ``held_out``; measure false acceptance per form."""
+    """Build and calibrate without ``held_out``; measure false acceptance per form.
+
+    ``target_false_rejection``: the gate's operating point (production uses the default);
+    other values show what refusing more questions about held-out procedures costs."""
     smaller = without(catalogue, held_out)
     index = build_index(smaller, embedder, cache, progress)
     searcher = Searcher(index, embedder)
     # calibration stores its fit in the searcher as well as in the index's metadata
-    index.meta.calibration = calibrate(searcher, smaller, progress=progress)
+    index.meta.calibration = calibrate(
+        searcher, smaller, progress=progress, target_false_rejection=target_false_rejection
+    )
     gone = set(held_out)
     about_gone = [q for q in questions if q.codes and set(q.codes) <= gone]
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])

@@ -83,6 +83,17 @@ class ProcessingTime(_Strict):
         return self
 
 
+class NoTime(StrEnum):
+    """Why a procedure gives no processing time, stated in place of a figure (never a guess).
+
+    ``not_given``: the official source names no time limit. ``set_by_province``: the national
+    text leaves the time to each province (its People's Committee sets it).
+    """
+
+    NOT_GIVEN = "not_given"
+    SET_BY_PROVINCE = "set_by_province"
+
+
 class FeeUnit(StrEnum):
     PER_CASE = "per_case"
     PER_COPY = "per_copy"
@@ -222,11 +233,15 @@ class Procedure(_Strict):
     documents: list[Document] = Field(min_length=1)
     cases: list[Case] = Field(default_factory=list)
     time: ProcessingTime | None = None
+    # in place of any time (the procedure's and every channel's): why the entry has none
+    no_time: NoTime | None = None
     fees: list[Fee] = Field(default_factory=list)
     requirements: list[str] = Field(default_factory=list)
     result: str
     results: list[str] = Field(default_factory=list)
-    legal_basis: list[LegalBasis] = Field(min_length=1)
+    # empty only with no_legal_basis_reason (for the editor) in an unverified entry
+    legal_basis: list[LegalBasis]
+    no_legal_basis_reason: str | None = None
     related: list[str] = Field(default_factory=list)
     boundary_free: bool = False
     online_level: OnlineLevel = OnlineLevel.NONE
@@ -275,8 +290,8 @@ class Procedure(_Strict):
         kinds = [c.kind for c in self.channels]
         if len(kinds) != len(set(kinds)):
             raise ValueError("a channel kind is listed twice")
-        if not self.draft and self.time is None and any(c.time is None for c in self.channels):
-            raise ValueError("give a procedure time, or a time on every channel")
+        self._check_time()
+        self._check_legal_basis()
         if self.levels and self.level not in self.levels:
             raise ValueError("levels must include level")
         if self.replaced_reason and not self.replaced_by:
@@ -286,6 +301,32 @@ class Procedure(_Strict):
         if self.online_level is not OnlineLevel.NONE and ChannelKind.ONLINE not in kinds:
             raise ValueError("online_level says online but no online channel is listed")
         return self
+
+    def _check_time(self) -> None:
+        """A time for every channel (its own or the procedure's), or ``no_time`` saying why
+        there is none at all; a draft may leave it open."""
+        timed = self.time is not None or any(c.time is not None for c in self.channels)
+        if self.no_time is not None:
+            if timed:
+                raise ValueError("no_time is for an entry without any time: drop it or the times")
+        elif not self.draft and self.time is None and any(c.time is None for c in self.channels):
+            raise ValueError(
+                "give a procedure time, a time on every channel, or no_time "
+                "(not_given: the source names no time; set_by_province: the province sets it)"
+            )
+
+    def _check_legal_basis(self) -> None:
+        """A legal basis, or an empty one with the reason why in an unverified entry."""
+        if self.legal_basis:
+            if self.no_legal_basis_reason is not None:
+                raise ValueError("no_legal_basis_reason is only for an empty legal_basis")
+            return
+        if not (self.no_legal_basis_reason or "").strip():
+            raise ValueError(
+                "give a legal_basis, or legal_basis: [] with no_legal_basis_reason saying why"
+            )
+        if self.verified:
+            raise ValueError("an entry without a legal basis must have verified: false")
 
     def _check_cases(self) -> None:
         ids = [c.id for c in self.cases]
@@ -313,15 +354,15 @@ class Procedure(_Strict):
     def channel(self, kind: ChannelKind) -> Channel | None:
         return next((c for c in self.channels if c.kind is kind), None)
 
-    def time_for(self, kind: ChannelKind | None = None) -> ProcessingTime:
-        """The processing time for a channel, falling back to the procedure's own."""
+    def time_for(self, kind: ChannelKind | None = None) -> ProcessingTime | None:
+        """The processing time for a channel, falling back to the procedure's own, then to
+        the first channel's; None when the entry has none (``no_time`` says why)."""
         channel = self.channel(kind) if kind else None
         if channel and channel.time:
             return channel.time
         if self.time:
             return self.time
-        first = next(c.time for c in self.channels if c.time)
-        return first
+        return next((c.time for c in self.channels if c.time), None)
 
     def fees_for(self, kind: ChannelKind | None = None) -> list[Fee]:
         """Fees for a channel: the channel's own list if it has one, else the common ones."""

@@ -171,3 +171,20 @@ async def test_index_unavailable_gives_a_polite_answer(services, caplog) -> None
     assert events == []
     assert "action action_answer_documents failed" in caplog.text
     assert "khai sinh" not in caplog.text  # no message text in the logs
+
+
+async def test_a_time_the_province_sets_is_said_without_a_figure(services) -> None:
+    """1.115148 leaves its processing time to the province: the answer says so, in both
+    languages, and gives neither a number nor an expected date."""
+    for text, lang, expected in (
+        ("mất bao lâu?", "vi", "do Ủy ban nhân dân tỉnh, thành phố quy định"),
+        ("how long does it take?", "en", "set by the People's Committee of your province"),
+    ):
+        tracker = make_tracker(
+            text, intent="ask_time", slots={"procedure": "1.115148", "language": lang}
+        )
+        messages, events = await run_action(ActionAnswerTime(), tracker)
+        body, _, source = messages[0]["text"].partition("\n\n")
+        assert expected in body and not any(ch.isdigit() for ch in body)
+        assert "1.115148" in source and "None" not in messages[0]["text"]
+        assert slots_of(events)["procedure"] == "1.115148"

@@ -2,7 +2,7 @@ from datetime import date, datetime
 
 import pytest
 
-from knowledge.answers import render
+from knowledge.answers import TOPICS, render
 from knowledge.fees import page_fee
 from knowledge.model import Fee, ProcessingTime
 from knowledge.workdays import expected_date, is_working_day
@@ -160,3 +160,74 @@ def test_a_place_written_as_a_sentence_gets_one_full_stop() -> None:
     assert "Nơi nộp hồ sơ: Công an cấp xã gần nhất, hoặc gửi qua bưu điện.\n" in vi
     assert ".." not in vi
     assert ".." not in render("where", procedure, "en").text
+
+
+NO_TIMES = {"time": None, "channels": [{"kind": "truc_tiep"}, {"kind": "truc_tuyen"}]}
+NOW = datetime(2026, 12, 2, 9)
+
+
+def _body(answer_text: str) -> str:
+    """The answer without its source line (which holds the procedure code's digits)."""
+    return answer_text.rsplit("\n\n", 1)[0]
+
+
+def test_time_answer_says_the_source_gives_no_time_and_invents_none() -> None:
+    procedure = make_procedure(**NO_TIMES, no_time="not_given")
+    vi = _body(render("time", procedure, "vi", now=NOW).text)
+    assert vi.startswith("Thông tin thủ tục chưa ghi thời hạn giải quyết.")
+    assert "cán bộ tiếp nhận" in vi
+    en = _body(render("time", procedure, "en", now=NOW).text)
+    assert "gives no processing time" in en and "ask the staff" in en
+    for text in (vi, en):
+        assert not any(ch.isdigit() for ch in text)  # no date, no figure
+        assert "None" not in text
+
+
+def test_time_answer_names_the_province_that_sets_the_time() -> None:
+    procedure = make_procedure(**NO_TIMES, no_time="set_by_province")
+    vi = _body(render("time", procedure, "vi", province_name="tỉnh Cà Mau", now=NOW).text)
+    assert "do Ủy ban nhân dân tỉnh Cà Mau quy định" in vi and "chưa có con số cụ thể" in vi
+    unnamed = _body(render("time", procedure, "vi", now=NOW).text)
+    assert "do Ủy ban nhân dân tỉnh, thành phố quy định" in unnamed
+    en = _body(render("time", procedure, "en", province_name="Cà Mau province", now=NOW).text)
+    assert "set by the People's Committee of Cà Mau province" in en and "no figure" in en
+    en_unnamed = _body(render("time", procedure, "en", now=NOW).text)
+    assert "People's Committee of your province" in en_unnamed
+    for text in (vi, unnamed, en, en_unnamed):
+        assert not any(ch.isdigit() for ch in text) and "None" not in text
+
+
+@pytest.mark.parametrize(
+    ("why", "vi_phrase", "en_phrase"),
+    [
+        ("not_given", "Thời hạn: chưa ghi trong thông tin thủ tục.", "Time: not given"),
+        ("set_by_province", "Thời hạn: do tỉnh, thành phố quy định.", "Time: set by the province."),
+    ],
+)
+def test_every_answer_about_a_procedure_without_time_renders(
+    why: str, vi_phrase: str, en_phrase: str
+) -> None:
+    procedure = make_procedure(**NO_TIMES, no_time=why)
+    for topic in TOPICS:
+        for lang in ("vi", "en"):
+            text = render(topic, procedure, lang, now=NOW).text
+            assert text and "None" not in text, (topic, lang)
+    assert vi_phrase in render("overview", procedure, "vi").text
+    assert en_phrase in render("overview", procedure, "en").text
+
+
+def test_legal_answer_without_legal_basis_says_so() -> None:
+    procedure = make_procedure(
+        legal_basis=[], no_legal_basis_reason="The page lists none.", verified=False
+    )
+    vi = render("legal", procedure, "vi").text
+    assert vi.startswith("Thông tin thủ tục chưa ghi căn cứ pháp lý.")
+    assert "Căn cứ pháp lý:" not in vi and "The page lists none." not in vi
+    en = render("legal", procedure, "en").text
+    assert en.startswith("The official information on this procedure names no legal basis.")
+    # the source line names the procedure and its decision, and still warns it is unverified
+    assert "Nguồn: thủ tục 1.000001; Quyết định 163/QĐ-BTP." in vi
+    assert "chưa được xác minh" in vi and "not yet confirmed" in en
+    for topic in TOPICS:
+        for lang in ("vi", "en"):
+            assert "None" not in render(topic, procedure, lang).text, (topic, lang)

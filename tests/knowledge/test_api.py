@@ -56,3 +56,16 @@ def test_too_long_question_gets_a_clear_error(settings, real_knowledge) -> None:
         response = client.get("/api/procedures/search", params={"q": "khai sinh " * 80})
     assert response.status_code == 422
     assert "too long" in response.json()["detail"]
+
+
+def test_full_records_without_a_time_or_a_legal_basis_say_why(settings, real_knowledge) -> None:
+    with _client(settings, real_knowledge) as client:
+        province_sets = client.get("/api/procedures/1.115148")
+        no_basis = client.get("/api/procedures/3.000165")
+    assert province_sets.status_code == 200 and no_basis.status_code == 200
+    body = province_sets.json()
+    assert body["no_time"] == "set_by_province" and body["time"] is None
+    assert all(channel["time"] is None for channel in body["channels"])
+    body = no_basis.json()
+    assert body["legal_basis"] == [] and body["no_legal_basis_reason"]
+    assert body["verified"] is False

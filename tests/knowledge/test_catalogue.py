@@ -6,9 +6,9 @@ import yaml
 
 from helpdesk.errors import CatalogueError, ProcedureNotFound
 from helpdesk.settings import PROJECT_ROOT
-from knowledge.catalogue import load_catalogue, validate
-from knowledge.model import Procedure
-from tests.factories import procedure_data
+from knowledge.catalogue import Catalogue, load_catalogue, validate
+from knowledge.model import NoTime, Procedure, ProvinceOverlay
+from tests.factories import make_procedure, procedure_data
 
 BUNDLED = PROJECT_ROOT / "knowledge" / "catalogue"
 
@@ -36,7 +36,44 @@ def test_every_procedure_is_bilingual_and_sourced(bundled) -> None:
     for procedure in bundled:
         assert procedure.name_en and procedure.summary_en, procedure.code
         assert procedure.source_url.startswith("https://"), procedure.code
-        assert procedure.legal_basis, procedure.code
+        # a legal basis, or none with the reason why in an entry not yet verified
+        assert procedure.legal_basis or (
+            procedure.no_legal_basis_reason and not procedure.verified
+        ), procedure.code
+
+
+def test_every_procedure_has_a_time_or_says_why_not(bundled) -> None:
+    for procedure in bundled:
+        stated = procedure.no_time is not None
+        assert (procedure.time_for() is None) == stated, procedure.code
+
+
+def test_the_entries_without_a_figure_say_so_and_are_unverified(bundled) -> None:
+    assert bundled.get("2.002516").no_time is NoTime.NOT_GIVEN
+    assert bundled.get("6.003494").no_time is NoTime.NOT_GIVEN
+    assert bundled.get("1.115148").no_time is NoTime.SET_BY_PROVINCE
+    copies = bundled.get("3.000165")
+    assert copies.legal_basis == [] and copies.no_legal_basis_reason
+    for code in ("2.002516", "6.003494", "1.115148", "3.000165"):
+        assert not bundled.get(code).verified and bundled.get(code).unverified_reason, code
+
+
+def test_a_province_legal_basis_fills_a_record_that_had_none() -> None:
+    base = make_procedure(legal_basis=[], no_legal_basis_reason="none listed", verified=False)
+    overlay = ProvinceOverlay.model_validate(
+        {
+            "province_code": "96",
+            "province_name": "Tỉnh Cà Mau",
+            "overrides": {base.code: {"legal_basis": [{"title": "Quyết định 1/2026/QĐ-UBND"}]}},
+        }
+    )
+    catalogue = Catalogue({base.code: base}, {"96": overlay}, "h")
+    local = catalogue.get(base.code, "96")
+    assert [b.title for b in local.legal_basis] == ["Quyết định 1/2026/QĐ-UBND"]
+    assert local.no_legal_basis_reason is None
+    # what the API serves is validated again: the merged record must still be valid
+    assert Procedure.model_validate(local.model_dump()) == local
+    assert catalogue.get(base.code).no_legal_basis_reason == "none listed"
 
 
 def test_province_set_fees_carry_no_national_figure(bundled) -> None:

@@ -1,5 +1,7 @@
+import pytest
+
 from knowledge.evaluation import Question
-from knowledge.holdout import as_table, choose_held_out, hold_out, without
+from knowledge.holdout import HoldOutReport, as_table, choose_held_out, hold_out, without
 from tests.factories import small_catalogue
 
 QUESTIONS = [
@@ -26,11 +28,30 @@ def test_a_catalogue_without_some_codes_has_its_own_hash() -> None:
     assert smaller.content_hash != catalogue.content_hash
 
 
-def test_questions_about_a_held_out_procedure_never_find_it(embedder) -> None:
-    report = hold_out(small_catalogue(), embedder, QUESTIONS, ("1.000002",))
+@pytest.fixture(scope="module")
+def report(embedder) -> HoldOutReport:
+    """The production operating point, with the marriage procedure held out."""
+    return hold_out(small_catalogue(), embedder, QUESTIONS, ("1.000002",))
+
+
+def test_questions_about_a_held_out_procedure_never_find_it(report: HoldOutReport) -> None:
     assert report.false_acceptance["all"].questions == 3
     assert {form for form in report.false_acceptance} == {"all", "vi", "vi-nodiac", "en"}
     assert len(report.first_hits) == 3 and "1.000002" not in report.first_hits
     # the kept questions are measured on the smaller catalogue, the held-out ones are not
     assert report.kept["all"].answerable == 2 and report.kept["all"].oos == 0
     assert "| all | 3 |" in as_table(report)
+
+
+def test_a_stricter_operating_point_refuses_the_kept_questions_too(
+    embedder, report: HoldOutReport
+) -> None:
+    # target 0.99: the threshold sits above all but 1 % of the calibration questions
+    lenient = report
+    strict = hold_out(
+        small_catalogue(), embedder, QUESTIONS, ("1.000002",), target_false_rejection=0.99
+    )
+    assert strict.false_acceptance["all"].accepted <= lenient.false_acceptance["all"].accepted
+    kept_lenient, kept_strict = lenient.kept["all"], strict.kept["all"]
+    assert kept_lenient.false_rejection is not None and kept_strict.false_rejection is not None
+    assert kept_strict.false_rejection > kept_lenient.false_rejection

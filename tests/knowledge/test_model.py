@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from knowledge.model import ChannelKind, TimeUnit
+from knowledge.model import ChannelKind, NoTime, TimeUnit
 from tests.factories import make_procedure
 
 
@@ -92,3 +92,64 @@ def test_a_fee_is_in_force_within_its_period_both_ends_included() -> None:
     assert [halved.in_force(d) for d in (date(2025, 6, 30), date(2025, 7, 1))] == [False, True]
     assert [halved.in_force(d) for d in (date(2026, 12, 31), date(2027, 1, 1))] == [True, False]
     assert [full.in_force(d) for d in (date(2026, 12, 31), date(2030, 1, 1))] == [False, True]
+
+
+NO_TIMES = {"time": None, "channels": [{"kind": "truc_tiep"}, {"kind": "truc_tuyen"}]}
+NO_LEGAL_BASIS = {"legal_basis": [], "verified": False}
+WHY = "The page lists no legal basis."
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (NO_TIMES, "or no_time"),
+        (
+            {"time": None, "no_time": "not_given"}
+            | {"channels": [{"kind": "truc_tiep", "time": {"unit": "days", "value": 3}}]},
+            "no_time is for an entry without any time",
+        ),
+        ({"no_time": "set_by_province"}, "no_time is for an entry without any time"),
+        (NO_TIMES | {"no_time": "later"}, "not_given"),
+        # one channel with its own time, one without: no_time does not cover the gap
+        (
+            {
+                "time": None,
+                "channels": [
+                    {"kind": "truc_tiep", "time": {"unit": "days", "value": 3}},
+                    {"kind": "truc_tuyen"},
+                ],
+            },
+            "or no_time",
+        ),
+        (NO_LEGAL_BASIS, "no_legal_basis_reason saying why"),
+        (NO_LEGAL_BASIS | {"no_legal_basis_reason": "  "}, "no_legal_basis_reason saying why"),
+        (
+            NO_LEGAL_BASIS | {"no_legal_basis_reason": WHY, "verified": True},
+            "must have verified: false",
+        ),
+        ({"no_legal_basis_reason": WHY}, "only for an empty legal_basis"),
+    ],
+)
+def test_a_missing_time_or_legal_basis_must_say_why(
+    overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        make_procedure(**overrides)
+
+
+@pytest.mark.parametrize("why", [NoTime.NOT_GIVEN, NoTime.SET_BY_PROVINCE])
+def test_a_procedure_may_state_why_it_has_no_time(why: NoTime) -> None:
+    procedure = make_procedure(**NO_TIMES, no_time=why.value)
+    assert procedure.no_time is why
+    assert procedure.time_for() is None and procedure.time_for(ChannelKind.ONLINE) is None
+
+
+def test_a_procedure_without_legal_basis_is_unverified_and_says_why() -> None:
+    procedure = make_procedure(**NO_LEGAL_BASIS, no_legal_basis_reason=WHY)
+    assert procedure.legal_basis == [] and procedure.no_legal_basis_reason == WHY
+    assert not procedure.verified
+
+
+def test_a_draft_may_leave_the_time_open() -> None:
+    draft = make_procedure(**NO_TIMES, draft=True, verified=False, unverified_reason="draft")
+    assert draft.no_time is None and draft.time_for() is None
