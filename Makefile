@@ -28,6 +28,11 @@ $(RASA_VENV)/.installed: bot/requirements-rasa.txt
 	$(RASA_VENV)/bin/pip install -q --no-deps -r bot/requirements-rasa.txt
 	touch $@
 
+# axe-core (accessibility checks in the browser tests), pinned in package-lock.json
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
 setup: $(VENV)/.installed $(RASA_VENV)/.installed ## Create both environments (.venv, .venv-rasa) from the pins
 
 index: $(VENV)/.installed ## Build the search index if the catalogue or model changed
@@ -40,7 +45,7 @@ run: setup index ## Set up and run the assistant on 127.0.0.1 (Ctrl-C stops ever
 shell: $(VENV)/.installed ## Chat in the terminal with the running assistant (start it with make run)
 	$(HELPDESK) chat
 
-test: setup bot-validate bot-train bot-test pytest ## Run the whole test suite (what CI runs)
+test: setup node_modules/.installed bot-validate bot-train bot-test pytest ## Run the whole test suite (what CI runs)
 
 pytest: $(VENV)/.installed ## Only the Python tests (unit, integration, browser, end-to-end)
 	$(PY) -m pytest -q

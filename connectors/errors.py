@@ -66,3 +66,27 @@ class InvalidRequest(ChannelError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems) or "the request is not valid")
         self.problems = problems
+
+
+class StaffAccessError(ChannelError):
+    """Base of the staff pages' refusals: answered as a page to a browser, else as JSON."""
+
+
+class SignInRequired(StaffAccessError):
+    """No valid staff session.
+
+    ``location`` is the sign-in page to send a browser to (an HTML page asked for with GET:
+    answered 303); None means answer 401.
+    """
+
+    def __init__(self, location: str | None = None) -> None:
+        super().__init__("sign in on /staff/login first")
+        self.location = location
+
+
+class StaffForbidden(StaffAccessError):
+    """A signed-in officer asked for a page that only an admin may see."""
+
+
+class CsrfRejected(StaffAccessError):
+    """A staff form or request sent without its anti-forgery token, or with a wrong one."""

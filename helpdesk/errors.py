@@ -148,3 +148,16 @@ class ServiceCenterError(ProblemList):
     """Service-center files have problems (file, line, field for each); nothing was loaded."""
 
     subject = "the service-center files"
+
+
+class AccountError(HelpdeskError):
+    """A staff account that cannot be created or changed (bad username, short password,
+    a username already taken); the message says what to fix."""
+
+
+class AccountNotFound(AccountError):
+    """No staff account has this username."""
+
+
+class AccessReasonMissing(HelpdeskError):
+    """A staff member opened a record without saying why (or with too short a reason)."""

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # catalogue, key hotline.hours)
     hotline_opens: str = "7:30"
     hotline_closes: str = "17:00"
+    # the service center this install serves, named on what counter staff print for citizens
+    # (e.g. "Trung tâm Phục vụ hành chính công phường An Xuyên")
+    center_name: str = "Trung tâm Phục vụ hành chính công"
 
     # keys every hash and the internal tokens; unset, a random one is created once per
     # install in var_dir/secret.key (never in git) and shared by every process of the install
@@ -90,6 +93,17 @@ class Settings(BaseSettings):
     lookup_max_source_failures: int = 10
     lookup_max_code_failures: int = 20
     lookup_code_window_seconds: int = 86_400
+
+    # staff pages (store/accounts.py, store/signin.py, store/staff_sessions.py): a password
+    # has at least staff_password_min_chars characters; staff_signin_max_failures failed
+    # sign-ins with one username within staff_signin_window_seconds lock that username until
+    # the oldest of them is that old; a session ends after staff_session_idle_seconds without
+    # a request, and staff_session_max_seconds after sign-in in any case
+    staff_password_min_chars: int = 12
+    staff_signin_max_failures: int = 5
+    staff_signin_window_seconds: int = 900
+    staff_session_idle_seconds: int = 1800
+    staff_session_max_seconds: int = 43_200
 
     max_message_chars: int = 1000
     max_request_bytes: int = 16_384

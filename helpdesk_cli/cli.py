@@ -12,7 +12,7 @@ from connectors.telegram.cli import telegram_app
 from helpdesk_cli.run import register_bot_train, register_run
 from knowledge.cli import catalogue_app, eval_app, index_app, register_search
 from offices.cli import units_app
-from store.cli import records_app
+from store.cli import records_app, users_app
 
 app = typer.Typer(
     help="Citizen helpdesk assistant: catalogue, search, records, office finder, channels.",
@@ -23,6 +23,7 @@ app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(index_app, name="index")
 app.add_typer(eval_app, name="eval")
 app.add_typer(records_app, name="records")
+app.add_typer(users_app, name="users")
 app.add_typer(units_app, name="units")
 app.add_typer(actions_app, name="actions")
 app.add_typer(telegram_app, name="telegram")

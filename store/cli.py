@@ -1,12 +1,17 @@
-"""``helpdesk records …``: migrate, seed demo data, import an export, look a record up."""
+"""``helpdesk records …``: migrate, seed demo data, import an export, look a record up;
+``helpdesk users …``: staff accounts for the staff pages (each change in the audit log)."""
 
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from store.vocabulary import StaffRole
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -196,3 +201,136 @@ def lookup_command(
     }
     if exit_codes[result.outcome]:
         raise typer.Exit(exit_codes[result.outcome])
+
+
+users_app = typer.Typer(
+    help="Staff accounts for the staff pages: create, disable, set a new password, list.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+PASSWORD_STDIN = typer.Option(
+    "--password-stdin",
+    help="Read the password from the first line of standard input instead of a hidden prompt.",
+)
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new password: the first line of stdin, or typed twice at a hidden prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+def _account_change(change: str, run: Callable[[], None]) -> None:
+    """Run one account change; report the domain's refusal as a clear line and exit code."""
+    from helpdesk.errors import AccountError, AccountNotFound, StoreUnavailable
+
+    try:
+        run()
+    except AccountNotFound as exc:
+        typer.echo(f"Cannot {change}: {exc}.", err=True)
+        raise typer.Exit(EXIT_NOT_FOUND) from exc
+    except AccountError as exc:
+        typer.echo(f"Cannot {change}: {exc}.", err=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    except StoreUnavailable as exc:
+        raise _unavailable(exc) from exc
+
+
+@users_app.command("create")
+def create_user_command(
+    username: Annotated[str, typer.Argument(help="Sign-in name: a–z, 0–9, '.', '_', '-'.")],
+    role: Annotated[
+        StaffRole,
+        typer.Option(
+            "--role", help="staff: the staff pages; admin: also the audit log.", show_default=False
+        ),
+    ],
+    password_stdin: Annotated[bool, PASSWORD_STDIN] = False,
+) -> None:
+    """Create a staff account (the first admin too). The password is asked for twice."""
+    from store.accounts import check_password, check_username, create_account
+    from store.db import migrate
+
+    settings, engine, sessions = _open()
+
+    def run() -> None:
+        check_username(username)
+        password = _read_password(password_stdin)
+        check_password(password, settings)
+        migrate(engine)
+        account = create_account(sessions, settings, username, role, password)
+        typer.echo(f"Created {account.role.value} account {account.username!r}.")
+
+    try:
+        _account_change("create the account", run)
+    finally:
+        engine.dispose()
+
+
+@users_app.command("disable")
+def disable_user_command(
+    username: Annotated[str, typer.Argument(help="The account to disable.")],
+) -> None:
+    """Disable an account: it can no longer sign in, and its open sessions end now."""
+    from store.accounts import disable_account
+    from store.db import migrate
+
+    _, engine, sessions = _open()
+
+    def run() -> None:
+        migrate(engine)
+        account = disable_account(sessions, username)
+        typer.echo(f"Disabled account {account.username!r}; its sessions have ended.")
+
+    try:
+        _account_change("disable the account", run)
+    finally:
+        engine.dispose()
+
+
+@users_app.command("reset-password")
+def reset_password_command(
+    username: Annotated[str, typer.Argument(help="The account to give a new password.")],
+    password_stdin: Annotated[bool, PASSWORD_STDIN] = False,
+) -> None:
+    """Set a new password: the account's sessions end and a sign-in lock on it is lifted."""
+    from store.accounts import check_password, reset_password
+    from store.db import migrate
+
+    settings, engine, sessions = _open()
+
+    def run() -> None:
+        password = _read_password(password_stdin)
+        check_password(password, settings)
+        migrate(engine)
+        account = reset_password(sessions, settings, username, password)
+        note = " (the account stays disabled)" if account.disabled else ""
+        typer.echo(f"New password set for {account.username!r}; its sessions have ended{note}.")
+
+    try:
+        _account_change("set the password", run)
+    finally:
+        engine.dispose()
+
+
+@users_app.command("list")
+def list_users_command() -> None:
+    """List the accounts: username, role, and whether disabled."""
+    from store.accounts import list_accounts
+    from store.db import migrate
+
+    _, engine, sessions = _open()
+
+    def run() -> None:
+        migrate(engine)
+        for account in list_accounts(sessions):
+            state = "disabled" if account.disabled else "active"
+            typer.echo(f"{account.username}\t{account.role.value}\t{state}")
+
+    try:
+        _account_change("list the accounts", run)
+    finally:
+        engine.dispose()

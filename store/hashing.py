@@ -52,3 +52,11 @@ def last4(value: str) -> str | None:
     """The last 4 digits of a phone or ID number (any punctuation ignored), or None."""
     digits = "".join(c for c in value if c.isascii() and c.isdigit())
     return digits[-4:] if len(digits) >= 4 else None
+
+
+def sign_in_key(secret: str, username: str) -> str:
+    """The key failed staff sign-ins with ``username`` (folded) are counted under.
+
+    Keyed, so that a password typed into the username field is not kept readable.
+    """
+    return _hmac(secret, "sign-in-key-v1", username)

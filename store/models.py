@@ -1,7 +1,9 @@
 """The tables of the record store. Created only by the migrations in ``store/migrations``.
 
 Nothing personal is stored: an applicant's phone and ID number appear only as keyed hashes of
-their last 4 digits, feedback carries no text, and handoff notes are cleaned of numbers.
+their last 4 digits, feedback carries no text, and handoff notes are cleaned of numbers. Staff
+accounts keep argon2 password hashes, their sign-in sessions only a hash of the token, and the
+audit log is written once and never changed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -27,7 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from store.status import RecordStatus
-from store.vocabulary import Channel, ResultDelivery
+from store.vocabulary import Channel, ResultDelivery, StaffRole
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -39,6 +42,16 @@ NAMING_CONVENTION = {
 
 RATINGS = ("up", "down", "1", "2", "3", "4", "5")
 HANDOFF_STATES = ("open", "closed")
+AUDIT_ACTIONS = (
+    "sign_in",
+    "sign_in_failed",
+    "sign_out",
+    "record_view",
+    "record_not_found",
+    "user_create",
+    "user_disable",
+    "user_reset_password",
+)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -48,6 +61,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 STATUS_VALUES = tuple(s.value for s in RecordStatus)
 CHANNEL_VALUES = tuple(c.value for c in Channel)
 DELIVERY_VALUES = tuple(d.value for d in ResultDelivery)
+STAFF_ROLES = tuple(r.value for r in StaffRole)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -204,3 +218,74 @@ class AwaitingFactor(Base):
 
     conversation_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class StaffAccount(Base):
+    """A ward officer who signs in to the staff pages (``staff``) or also manages them (``admin``).
+
+    Accounts are disabled, never deleted, so that the audit log's names keep meaning someone.
+    """
+
+    __tablename__ = "staff_users"
+    __table_args__ = (CheckConstraint(_in("role", STAFF_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    role: Mapped[str] = mapped_column(String(8))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean(create_constraint=False))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StaffSession(Base):
+    """A signed-in browser: the SHA-256 of its random token, never the token itself.
+
+    It ends at ``expires_at`` (the absolute limit, set at sign-in) or once ``last_seen_at`` is
+    older than the idle limit, whichever comes first (``store/staff_sessions.py``).
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SignInFailure(Base):
+    """A failed sign-in, under a keyed hash of the username typed (which may not exist).
+
+    Kept in the database so that every replica counts the same failures; the hash keeps a
+    password typed into the username field out of the table.
+    """
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_key_at", "key_hash", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class AuditEntry(Base):
+    """One thing a person did on the staff side: who, when, what, to what, why, from where.
+
+    Append-only: the code only inserts and reads these rows, and the database refuses to
+    update or delete one (triggers made by the migration).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (CheckConstraint(_in("action", AUDIT_ACTIONS), name="action"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str | None] = mapped_column(String(128), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    client: Mapped[str | None] = mapped_column(String(64))

@@ -1,5 +1,6 @@
 """Closed vocabularies of a record besides its status: how it came in, how the result goes out
-(the words a citizen reads: ``helpdesk/messages.yml``, keys ``record.delivery.*``)."""
+(the words a citizen reads: ``helpdesk/messages.yml``, keys ``record.delivery.*``); and what a
+staff account may do."""
 
 from __future__ import annotations
 
@@ -20,3 +21,10 @@ class ResultDelivery(StrEnum):
     ONLINE = "online"
     COUNTER = "counter"
     POST = "post"
+
+
+class StaffRole(StrEnum):
+    """What a staff account may do: ``staff`` reads records, ``admin`` also the audit log."""
+
+    STAFF = "staff"
+    ADMIN = "admin"

@@ -22,7 +22,18 @@ from connectors.ratelimit import RateLimiter, make_rate_limiter
 from connectors.telegram.channel import TelegramApp, TelegramChannel, build_application
 from connectors.web.errors import install_error_handlers
 from connectors.web.limits import BodyLimitMiddleware, body_limits
-from connectors.web.routes import chat, health, procedures, staff_assets, telegram, widget
+from connectors.web.routes import (
+    chat,
+    health,
+    procedures,
+    staff_assets,
+    staff_audit,
+    staff_auth,
+    staff_lookup,
+    staff_records,
+    telegram,
+    widget,
+)
 from helpdesk.settings import Settings, get_settings
 from knowledge.service import Knowledge, open_knowledge
 from store.db import make_engine
@@ -126,4 +137,8 @@ def create_app(
     app.include_router(widget.router)
     app.include_router(telegram.router)
     app.include_router(staff_assets.router)
+    app.include_router(staff_lookup.router)
+    app.include_router(staff_auth.router)
+    app.include_router(staff_records.router)
+    app.include_router(staff_audit.router)
     return app

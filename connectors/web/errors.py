@@ -15,18 +15,22 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from connectors import messages
 from connectors.errors import (
     BotUnavailable,
+    CsrfRejected,
     InvalidRequest,
     InvalidUpdate,
     MessageTooLong,
     RateLimited,
     RequestTooLarge,
+    SignInRequired,
+    StaffAccessError,
+    StaffForbidden,
     TelegramUnavailable,
     WebhookForbidden,
 )
@@ -62,6 +66,9 @@ STATUS: dict[type[HelpdeskError], int] = {
     WebhookForbidden: 403,
     InvalidUpdate: 400,
     TelegramUnavailable: 503,
+    SignInRequired: 401,
+    StaffForbidden: 403,
+    CsrfRejected: 403,
 }
 
 MAX_PROBLEMS = 10
@@ -150,8 +157,25 @@ def _settings(request: Request) -> Settings:
     return settings or get_settings()
 
 
-async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
+def staff_refusal(request: Request, exc: StaffAccessError, settings: Settings) -> Response:
+    """A staff page's refusal: a browser asking for a page is sent to sign in (303) or shown
+    the reason as a page (``staff/refused.html``); anything else gets the JSON error."""
+    from connectors.web.pages import staff_page
+
+    if isinstance(exc, SignInRequired) and exc.location is not None:
+        return RedirectResponse(
+            exc.location, status_code=303, headers={"Cache-Control": "no-store"}
+        )
+    if "text/html" in request.headers.get("accept", ""):
+        context = {"refusal": type(exc).__name__}
+        return staff_page(request, "staff/refused.html", context, status_code=_status_for(exc))
+    return error_response(exc, settings, request.url.path)
+
+
+async def handle_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HelpdeskError)
+    if isinstance(exc, StaffAccessError):
+        return staff_refusal(request, exc, _settings(request))
     return error_response(exc, _settings(request), request.url.path)
 
 

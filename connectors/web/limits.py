@@ -77,10 +77,11 @@ class BodyLimitMiddleware:
 
 
 def body_limits(settings: Settings) -> Callable[[str], int | None]:
-    """The gateway's limits: chat API at ``max_request_bytes``, Telegram updates at 1 MiB."""
+    """The gateway's limits: chat API and staff forms at ``max_request_bytes``, Telegram
+    updates at 1 MiB."""
 
     def limit_for(path: str) -> int | None:
-        if path.startswith("/api/"):
+        if path.startswith(("/api/", "/staff/")):
             return settings.max_request_bytes
         if path.startswith("/telegram/"):
             return TELEGRAM_MAX_BYTES

@@ -36,6 +36,10 @@ TABLES = (
     "handoff_notes",
     "factor_tokens",
     "awaiting_factors",
+    "staff_sessions",
+    "staff_users",
+    "sign_in_failures",
+    "audit_log",
 )
 NOW = datetime(2025, 7, 3, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam, a Thursday
 

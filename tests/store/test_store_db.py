@@ -25,6 +25,10 @@ TABLES = {
     "handoff_notes",
     "factor_tokens",
     "awaiting_factors",
+    "staff_users",
+    "staff_sessions",
+    "sign_in_failures",
+    "audit_log",
 }
 EXPECTED_TABLES = TABLES | {"alembic_version"}
 
