@@ -202,6 +202,7 @@ def test_a_stale_answer_never_replaces_a_newer_one(page: Any, gateway: str) -> N
 
 def test_a_whole_code_and_enter_open_its_procedure(page: Any, gateway: str) -> None:
     page.goto(gateway + "/staff/lookup")
+    assert _focused(page) == "#lookup-q"  # the first key typed goes into the box
     page.keyboard.type("1.000004")
     expect(page.locator(STATUS)).to_have_text("Thủ tục mã 1.000004.")
     assert _codes(page) == ["1.000004"]

@@ -76,6 +76,11 @@
       });
     }
 
+    if (!document.activeElement || document.activeElement === document.body) {
+      // the box's autofocus can come after the first keys of someone typing at once
+      input.focus();
+    }
+
     input.addEventListener("input", function () {
       stop();
       timer = window.setTimeout(search, DELAY_MS);
