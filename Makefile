@@ -53,7 +53,7 @@ pytest: $(VENV)/.installed ## Only the Python tests (unit, integration, browser,
 lint: $(VENV)/.installed ## ruff check, ruff format --check, mypy, the import layers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy helpdesk helpdesk_cli botdata knowledge store offices actions connectors
+	$(VENV)/bin/mypy helpdesk helpdesk_cli botdata knowledge store offices publishing actions connectors
 	$(VENV)/bin/lint-imports --no-cache
 
 format: $(VENV)/.installed ## Apply ruff's fixes and formatting

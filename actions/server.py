@@ -127,6 +127,7 @@ def create_action_app(settings: Settings) -> object:
     @app.before_server_start
     async def warm_up(app: object, _loop: object) -> None:
         services.warm_up()
+        services.follow_catalogue()
         logger.info("action server ready")
 
     return app

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the parts load heavy libraries: imported when first built, 
 
     from knowledge.service import Knowledge
     from offices import CenterDirectory, UnitResolver
+    from publishing.live import CatalogueWatcher, LiveKnowledge
     from store.factors import FactorVault
     from store.lookup import RecordLookup
 
@@ -51,11 +52,54 @@ class Services:
             logger.exception("could not load %s", name)
             raise PartUnavailable(f"{name} is unavailable") from exc
 
-    @cached_property
+    @property
     def knowledge(self) -> Knowledge:
-        from knowledge.service import open_knowledge
+        """The live catalogue; a newly published release replaces it (:meth:`follow_catalogue`)."""
+        if "knowledge" in self.overrides:
+            part: Knowledge = self.overrides["knowledge"]
+            return part
+        live = self.__dict__.get("_live")
+        if live is None:
+            live = self._build("knowledge", self._open_live)
+            self.__dict__["_live"] = live
+        knowledge: Knowledge = live.knowledge
+        return knowledge
 
-        return self._build("knowledge", lambda: open_knowledge(self.settings))
+    def _releases(self) -> Any:
+        from store.catalogue_releases import CatalogueReleases
+
+        try:
+            return CatalogueReleases(self.sessions)
+        except (PartUnavailable, StoreUnavailable):
+            return None  # the shipped catalogue, until the database is back
+
+    def _open_live(self) -> LiveKnowledge:
+        from publishing.live import open_live
+
+        return open_live(self.settings, self._releases())
+
+    def follow_catalogue(self) -> CatalogueWatcher | None:
+        """Start swapping to each newly published catalogue release (None: cannot follow)."""
+        from publishing.live import CatalogueWatcher
+
+        releases = self._releases()
+        if "knowledge" in self.overrides or releases is None:
+            return None
+        if self.settings.catalogue_poll_seconds <= 0:
+            return None
+
+        def swap(new: LiveKnowledge) -> None:
+            self.__dict__["_live"] = new
+
+        watcher = CatalogueWatcher(
+            self.settings,
+            releases,
+            lambda: self.__dict__.get("_live"),
+            swap,
+            self.settings.catalogue_poll_seconds,
+        )
+        watcher.start()
+        return watcher
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -113,7 +157,7 @@ class Services:
                 getattr(self, name)
             except (PartUnavailable, StoreUnavailable):
                 logger.warning("%s unavailable at start-up; will retry on first use", name)
-                self.__dict__.pop(name, None)
+                self.__dict__.pop("_live" if name == "knowledge" else name, None)
 
 
 _services: Services | None = None

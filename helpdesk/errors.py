@@ -161,3 +161,13 @@ class AccountNotFound(AccountError):
 
 class AccessReasonMissing(HelpdeskError):
     """A staff member opened a record without saying why (or with too short a reason)."""
+
+
+class ReleaseRefused(HelpdeskError):
+    """A catalogue publish or rollback that cannot happen now (a release not ready, already
+    published, nothing to roll back to, or a page opened before someone else published)."""
+
+
+class UploadRejected(HelpdeskError):
+    """An uploaded catalogue file that cannot be read at all (not YAML/JSON/zip, too large,
+    a path outside the catalogue); the message says which file and why."""

@@ -97,13 +97,21 @@ class Settings(BaseSettings):
     # staff pages (store/accounts.py, store/signin.py, store/staff_sessions.py): a password
     # has at least staff_password_min_chars characters; staff_signin_max_failures failed
     # sign-ins with one username within staff_signin_window_seconds lock that username until
-    # the oldest of them is that old; a session ends after staff_session_idle_seconds without
-    # a request, and staff_session_max_seconds after sign-in in any case
+    # the oldest of them is that old; staff_signin_address_max_failures failed sign-ins from
+    # one client address within the same window lock that address, whatever usernames it
+    # tries; a session ends after staff_session_idle_seconds without a request, and
+    # staff_session_max_seconds after sign-in in any case
     staff_password_min_chars: int = 12
     staff_signin_max_failures: int = 5
+    staff_signin_address_max_failures: int = 20
     staff_signin_window_seconds: int = 900
     staff_session_idle_seconds: int = 1800
     staff_session_max_seconds: int = 43_200
+    # every process (gateway worker, action server) checks the live catalogue release this
+    # often and swaps to a newly published one (0: never); an admin's upload is at most
+    # catalogue_upload_max_bytes (a zip of the whole catalogue is about 1 MiB)
+    catalogue_poll_seconds: float = 5.0
+    catalogue_upload_max_bytes: int = 8 * 1024 * 1024
 
     max_message_chars: int = 1000
     max_request_bytes: int = 16_384

@@ -148,7 +148,7 @@ def save_index(index: KnowledgeIndex, root: Path) -> Path:
     return final
 
 
-def _prune(root: Path, keep: Path, limit: int = 3) -> None:
+def _prune(root: Path, keep: Path, limit: int = 5) -> None:
     folders = sorted(
         (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p != keep),
         key=lambda p: p.stat().st_mtime,

@@ -60,3 +60,12 @@ def sign_in_key(secret: str, username: str) -> str:
     Keyed, so that a password typed into the username field is not kept readable.
     """
     return _hmac(secret, "sign-in-key-v1", username)
+
+
+def sign_in_address_key(secret: str, address: str) -> str:
+    """The key failed staff sign-ins from one client address are counted under.
+
+    Keyed, so that the failures table never holds an address in clear; its own purpose
+    label, so that it never equals the key of a username.
+    """
+    return _hmac(secret, "sign-in-address-key-v1", address)

@@ -51,7 +51,11 @@ AUDIT_ACTIONS = (
     "user_create",
     "user_disable",
     "user_reset_password",
+    "catalogue_stage",
+    "catalogue_publish",
+    "catalogue_rollback",
 )
+RELEASE_STATES = ("invalid", "staged", "building", "failed", "published")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -289,3 +293,46 @@ class AuditEntry(Base):
     subject: Mapped[str | None] = mapped_column(String(128), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     client: Mapped[str | None] = mapped_column(String(64))
+
+
+class CatalogueRelease(Base):
+    """A whole catalogue an admin uploaded: its files (a zip), its validation report and state.
+
+    ``invalid`` releases have problems and can never be published; ``staged`` ones wait for an
+    admin; ``building`` ones have their index being built; ``published`` ones were live once.
+    """
+
+    __tablename__ = "catalogue_releases"
+    __table_args__ = (CheckConstraint(_in("state", RELEASE_STATES), name="state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(255))
+    base_id: Mapped[int | None] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    procedures: Mapped[int] = mapped_column(Integer)
+    problems: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    report: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
+    archive: Mapped[bytes] = mapped_column(LargeBinary)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_by: Mapped[str | None] = mapped_column(String(64))
+    build_error: Mapped[str | None] = mapped_column(Text)
+
+
+class LiveCatalogue(Base):
+    """The one row saying which release every process answers from (none: the shipped files).
+
+    ``version`` grows with every publish and rollback; each process compares it with its own.
+    """
+
+    __tablename__ = "catalogue_live"
+    __table_args__ = (CheckConstraint("id = 1", name="single"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int | None] = mapped_column(Integer)
+    previous_id: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    changed_by: Mapped[str] = mapped_column(String(64))

@@ -1,9 +1,11 @@
 """A record's full history for counter staff: no second factor, but never without an audit row.
 
 A signed-in officer opens a record by its code and a reason; :func:`open_for_staff` writes who,
-when, which code, why and from where to the audit log in the same transaction as the read, so
-no history is ever returned without its row (a code that matches nothing is logged too). The
-citizens' lookup (:mod:`store.lookup`) is untouched: it still needs the second factor.
+when, which record, why and from where to the audit log in the same transaction as the read,
+so no history is ever returned without its row (a code that matches nothing is logged too).
+The log names the record by its row id, never by its code (a code that matches nothing only
+by its last characters, see :mod:`store.audit`). The citizens' lookup (:mod:`store.lookup`) is
+untouched: it still needs the second factor.
 """
 
 from __future__ import annotations
@@ -103,7 +105,9 @@ def open_for_staff(
                 session,
                 actor=actor,
                 action="record_view" if record is not None else "record_not_found",
-                subject=audit.record_subject(code),
+                subject=audit.record_subject(record.id)
+                if record is not None
+                else audit.unmatched_code_subject(code),
                 reason=why,
                 client=client,
                 now=now,

@@ -29,14 +29,18 @@ from connectors.web.routes import (
     staff_assets,
     staff_audit,
     staff_auth,
+    staff_catalogue,
     staff_lookup,
     staff_records,
     telegram,
     widget,
 )
 from helpdesk.settings import Settings, get_settings
-from knowledge.service import Knowledge, open_knowledge
-from store.db import make_engine
+from knowledge.service import Knowledge
+from publishing.live import CatalogueWatcher, LiveKnowledge, open_live
+from publishing.publisher import Publisher
+from store.catalogue_releases import SHIPPED, CatalogueReleases
+from store.db import make_engine, make_session_factory
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +69,18 @@ async def _start_telegram(settings: Settings, rasa: RasaClient) -> TelegramApp |
     return application
 
 
+def _swap_in(app: FastAPI, live: LiveKnowledge | None) -> None:
+    """Answer from ``live`` from now on (requests under way keep the one they started with)."""
+    app.state.live = live
+    app.state.knowledge = live.knowledge if live is not None else None
+
+
 def create_app(
     settings: Settings | None = None,
     knowledge: Knowledge | None = None,
     *,
     load_knowledge: bool = True,
+    watch_catalogue: bool | None = None,
     http_transport: httpx.AsyncBaseTransport | None = None,
     rate_limiter: RateLimiter | None = None,
 ) -> FastAPI:
@@ -80,6 +91,8 @@ def create_app(
         knowledge: The catalogue and index; loaded in the lifespan when None.
         load_knowledge: False leaves the procedure API unavailable (503) instead of loading
             the index: for a chat-only gateway and for tests.
+        watch_catalogue: Follow catalogue publications (swap to each newly published
+            release); by default when the app loads the catalogue itself.
         http_transport: Transport of the shared outbound client (tests: ``httpx.MockTransport``).
         rate_limiter: Defaults to Redis when ``settings.redis_url`` is set, else in memory.
             The app closes it on shutdown.
@@ -89,18 +102,32 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.knowledge = knowledge
-        if knowledge is None and load_knowledge:
-            app.state.knowledge = open_knowledge(settings)
-        if app.state.knowledge is not None:
-            logger.info("catalogue loaded: %d procedures", len(app.state.knowledge.catalogue))
         async with AsyncExitStack() as stack:
-            http = httpx.AsyncClient(transport=http_transport, limits=HTTP_LIMITS)
-            stack.push_async_callback(http.aclose)
-            app.state.http = http
             engine = make_engine(settings.database_url)
             stack.callback(engine.dispose)
             app.state.db_engine = engine
+            releases = CatalogueReleases(make_session_factory(engine))
+            app.state.publisher = Publisher(settings, releases)
+            live = LiveKnowledge(knowledge, SHIPPED) if knowledge is not None else None
+            if knowledge is None and load_knowledge:
+                live = open_live(settings, releases)
+            _swap_in(app, live)
+            if live is not None:
+                logger.info("catalogue loaded: %d procedures", len(live.knowledge.catalogue))
+            follow = watch_catalogue if watch_catalogue is not None else knowledge is None
+            if live is not None and follow and settings.catalogue_poll_seconds > 0:
+                watcher = CatalogueWatcher(
+                    settings,
+                    releases,
+                    lambda: app.state.live,
+                    lambda new: _swap_in(app, new),
+                    settings.catalogue_poll_seconds,
+                )
+                watcher.start()
+                stack.callback(watcher.stop)
+            http = httpx.AsyncClient(transport=http_transport, limits=HTTP_LIMITS)
+            stack.push_async_callback(http.aclose)
+            app.state.http = http
             app.state.rasa = RasaClient.from_settings(http, settings, guard_for(settings, engine))
             limiter = rate_limiter or make_rate_limiter(settings.redis_url)
             stack.push_async_callback(limiter.close)
@@ -141,4 +168,5 @@ def create_app(
     app.include_router(staff_auth.router)
     app.include_router(staff_records.router)
     app.include_router(staff_audit.router)
+    app.include_router(staff_catalogue.router)
     return app

@@ -52,6 +52,11 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOGIN_COOKIE_MAX_AGE = 2 * 3600
+STAFF_COOKIES: dict[str, tuple[str, int | None]] = {
+    SESSION_COOKIE: (STAFF_PREFIX, None),  # no Max-Age: it ends with the browser
+    LOGIN_COOKIE: (LOGIN_PATH, LOGIN_COOKIE_MAX_AGE),
+}
+"""Each staff cookie's path and ``Max-Age``."""
 _NEXT_MAX_CHARS = 1000
 
 
@@ -89,23 +94,25 @@ def session_csrf_token(settings: Settings, session_token: str) -> str:
     return _mac(settings, "staff-csrf-v1", token_hash(session_token))
 
 
-def set_session_cookie(
-    response: Response, request: Request, settings: Settings, session_token: str
+def set_staff_cookie(
+    response: Response, request: Request, settings: Settings, name: str, value: str | None
 ) -> None:
+    """Set :data:`SESSION_COOKIE` or :data:`LOGIN_COOKIE` to ``value``, or clear it (None).
+
+    Both are ``HttpOnly``, ``SameSite=Strict`` and ``Secure`` as :func:`secure_cookies` says;
+    each has its own path and lifetime (:data:`STAFF_COOKIES`). Clearing sends the same
+    cookie empty and already expired.
+
+    Raises:
+        KeyError: A cookie that is not one of the staff cookies.
+    """
+    path, max_age = STAFF_COOKIES[name]
     response.set_cookie(
-        SESSION_COOKIE,
-        session_token,
-        path=STAFF_PREFIX,
-        secure=secure_cookies(request, settings),
-        httponly=True,
-        samesite="strict",
-    )
-
-
-def clear_session_cookie(response: Response, request: Request, settings: Settings) -> None:
-    response.delete_cookie(
-        SESSION_COOKIE,
-        path=STAFF_PREFIX,
+        name,
+        "" if value is None else value,
+        max_age=0 if value is None else max_age,
+        expires=0 if value is None else None,
+        path=path,
         secure=secure_cookies(request, settings),
         httponly=True,
         samesite="strict",
@@ -120,28 +127,6 @@ def login_form_token(request: Request, settings: Settings) -> tuple[str, str | N
     if not TOKEN_PATTERN.match(nonce):
         nonce = fresh = secrets.token_urlsafe(32)
     return _mac(settings, "staff-login-csrf-v1", nonce), fresh
-
-
-def set_login_cookie(response: Response, request: Request, settings: Settings, nonce: str) -> None:
-    response.set_cookie(
-        LOGIN_COOKIE,
-        nonce,
-        max_age=LOGIN_COOKIE_MAX_AGE,
-        path=LOGIN_PATH,
-        secure=secure_cookies(request, settings),
-        httponly=True,
-        samesite="strict",
-    )
-
-
-def clear_login_cookie(response: Response, request: Request, settings: Settings) -> None:
-    response.delete_cookie(
-        LOGIN_COOKIE,
-        path=LOGIN_PATH,
-        secure=secure_cookies(request, settings),
-        httponly=True,
-        samesite="strict",
-    )
 
 
 def check_login_form_token(request: Request, settings: Settings, submitted: str) -> None:

@@ -43,7 +43,9 @@ from helpdesk.errors import (
     LookupRefused,
     ProcedureNotFound,
     RecordCodeInvalid,
+    ReleaseRefused,
     StoreUnavailable,
+    UploadRejected,
 )
 from helpdesk.settings import Settings, get_settings
 
@@ -69,6 +71,8 @@ STATUS: dict[type[HelpdeskError], int] = {
     SignInRequired: 401,
     StaffForbidden: 403,
     CsrfRejected: 403,
+    ReleaseRefused: 409,
+    UploadRejected: 422,
 }
 
 MAX_PROBLEMS = 10

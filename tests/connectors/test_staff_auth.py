@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from argon2.profiles import CHEAPEST
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import update
 
@@ -273,6 +275,67 @@ def test_the_lock_message_is_the_same_for_known_and_unknown_usernames(site: Staf
             assert locked.status_code == 429
             messages.append(_error(locked.text))
     assert messages[0] == messages[1]
+
+
+@contextmanager
+def _browser_at(site: StaffSite, address: str) -> Iterator[TestClient]:
+    """A browser at ``address`` on a replica of its own."""
+    with TestClient(site.app(), client=(address, 50000), follow_redirects=False) as client:
+        yield client
+
+
+SPRAYER, NEIGHBOUR = "203.0.113.7", "198.51.100.20"
+
+
+def test_one_address_spraying_many_usernames_is_locked_on_every_replica(
+    tmp_path: Path, shared_database: str
+) -> None:
+    site = StaffSite.on(
+        tmp_path,
+        shared_database,
+        staff_signin_max_failures=3,
+        staff_signin_address_max_failures=4,
+    )
+    site.add_user("lan")
+    try:
+        with (
+            _browser_at(site, SPRAYER) as one,
+            _browser_at(site, SPRAYER) as two,
+            _browser_at(site, NEIGHBOUR) as neighbour,
+        ):
+            # one guess at each of several usernames, no username near its own limit
+            for n, replica in enumerate((one, two, one)):
+                assert sign_in(replica, f"user-{n}", "guess").status_code == 401
+            fourth = sign_in(two, "user-3", "guess")
+            assert fourth.status_code == 429
+            assert "Máy này" in _error(fourth.text) and "phút" in _error(fourth.text)
+            # the right password of an account it never tried, from the other replica
+            locked = sign_in(one, "lan", PASSWORD)
+            assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+            assert "Máy này đang tạm bị chặn" in _error(locked.text)
+            assert SESSION_COOKIE not in str(locked.headers.get_list("set-cookie"))
+            # another address is not affected, with a wrong or the right password
+            assert sign_in(neighbour, "user-4", "guess").status_code == 401
+            assert sign_in(neighbour, "lan", PASSWORD).status_code == 303
+    finally:
+        site.close()
+    # counted under keyed hashes: no address in clear
+    stored = str(site.rows("SELECT * FROM sign_in_failures"))
+    assert SPRAYER not in stored and NEIGHBOUR not in stored
+
+
+def test_signing_in_does_not_reset_the_address_count(tmp_path: Path) -> None:
+    """Whoever holds one account cannot clear the guesses made at others by using it."""
+    site = StaffSite.on(tmp_path, staff_signin_address_max_failures=3)
+    site.add_user("lan")
+    try:
+        with _browser_at(site, SPRAYER) as client, _browser_at(site, SPRAYER) as own:
+            for n in range(2):
+                assert sign_in(client, f"user-{n}", "guess").status_code == 401
+            assert sign_in(own, "lan").status_code == 303
+            assert sign_in(client, "user-2", "guess").status_code == 429
+    finally:
+        site.close()
 
 
 # --- sessions end -----------------------------------------------------------------------------

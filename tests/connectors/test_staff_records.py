@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
 
 from connectors.web.pages import STAFF_CSP
-from store import accounts
+from store import accounts, audit
 from store.hashing import verification_hash
 from store.models import Record, RecordStatusEvent
 from store.status import RecordStatus
@@ -72,6 +72,21 @@ def _audit(site: StaffSite) -> list[tuple[str, str, str | None, str | None]]:
     return [tuple(row) for row in rows if row[1] in {"record_view", "record_not_found"}]
 
 
+def _whole_log(site: StaffSite) -> str:
+    """Every value of every audit row, as one text."""
+    return " ".join(str(v) for row in site.rows("SELECT * FROM audit_log") for v in row)
+
+
+def _record_id(site: StaffSite, code: str = CODE) -> int:
+    record_id: int = site.scalar("SELECT id FROM records WHERE code = :code", code=code)
+    return record_id
+
+
+def _subjects(page: str) -> list[str]:
+    """The "Đối tượng" cell of each row of the audit page."""
+    return re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", page)
+
+
 def test_a_signed_in_officer_sees_the_whole_history_without_a_factor(site: StaffSite) -> None:
     with site.client() as client:
         token = signed_in(client, "lan")
@@ -103,7 +118,13 @@ def test_a_signed_in_officer_sees_the_whole_history_without_a_factor(site: Staff
         assert hidden not in page.text
     # the reason is not carried over to the next record
     assert 'value="Người nộp hỏi tại quầy"' not in page.text
-    assert _audit(site) == [("lan", "record_view", f"record:{CODE}", "Người nộp hỏi tại quầy")]
+    record_id = _record_id(site)
+    assert _audit(site) == [
+        ("lan", "record_view", f"record:#{record_id}", "Người nộp hỏi tại quầy")
+    ]
+    # the log names the record by its row id: no row holds its code, whole or in part
+    log = _whole_log(site)
+    assert CODE not in log and CODE[:-4] not in log and "250701" not in log
     # the address is the peer's: X-Forwarded-For from an untrusted client is ignored
     assert site.scalar("SELECT client FROM audit_log WHERE action = 'record_view'") == "testclient"
 
@@ -119,7 +140,9 @@ def test_a_code_without_a_record_is_audited_too(site: StaffSite) -> None:
         )
     assert page.status_code == 404
     assert f"Không có hồ sơ nào mã {missing}" in page.text
-    assert _audit(site) == [("lan", "record_not_found", f"record:{missing}", "gọi điện hỏi")]
+    # no record to name: the code is kept only by its last 4 characters
+    assert _audit(site) == [("lan", "record_not_found", "record:…-0999", "gọi điện hỏi")]
+    assert missing not in _whole_log(site) and "250701" not in _whole_log(site)
 
 
 @pytest.mark.parametrize(
@@ -185,7 +208,10 @@ def test_admins_read_the_audit_log_newest_first_a_page_at_a_time(site: StaffSite
         assert len(rows) == 50
         body = first.text
         assert body.index("lần tra cứu số 54") < body.index("lần tra cứu số 53")
-        assert "Xem hồ sơ" in body and f"record:{CODE}" in body
+        assert "Xem hồ sơ" in body
+        # the record is shown by its masked code, found through the id the log holds
+        assert f"Hồ sơ …-0001 (số {_record_id(site)})" in _subjects(body)
+        assert CODE not in body and "250701" not in body
         older = re.search(r'href="/staff/audit\?before=(\d+)"', body)
         assert older, "a link to older rows"
         second = admin.get(f"/staff/audit?before={older.group(1)}", headers=HTML)
@@ -201,3 +227,33 @@ def test_staff_may_not_read_the_audit_log(site: StaffSite) -> None:
         page = client.get("/staff/audit", headers=HTML)
         assert page.status_code == 403 and "chỉ dành cho quản trị viên" in page.text
         assert "Nhật ký truy cập</h1>" not in page.text
+
+
+def test_the_audit_page_masks_codes_however_a_row_names_its_record(site: StaffSite) -> None:
+    """A code that matched no record, a record gone from the store, and a row that still holds
+    a whole code (written before the log kept ids) all show without the code."""
+    gone_id = _record_id(site) + 1000
+    with site.client() as lan:
+        token = signed_in(lan, "lan")
+        lan.post(
+            "/staff/records",
+            data={
+                "code": "000.00.12.H12-250701-0999",
+                "reason": "gọi điện hỏi",
+                "csrf_token": token,
+            },
+            headers=HTML,
+        )
+    with site.sessions.begin() as session:
+        for subject in (f"record:{CODE}", f"record:#{gone_id}"):
+            audit.append(session, actor="lan", action="record_view", subject=subject, reason="cũ")
+    with site.client() as admin:
+        signed_in(admin, "admin")
+        page = admin.get("/staff/audit", headers=HTML)
+    assert page.status_code == 200
+    subjects = _subjects(page.text)
+    assert "Mã …-0999" in subjects  # the unmatched code
+    assert "Mã …-0001" in subjects  # the old row's whole code, masked on reading
+    assert f"Hồ sơ số {gone_id} (không còn trong hệ thống)" in subjects
+    assert "user:lan" in subjects  # other subjects as logged
+    assert CODE not in page.text and "250701" not in page.text

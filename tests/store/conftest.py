@@ -40,6 +40,8 @@ TABLES = (
     "staff_users",
     "sign_in_failures",
     "audit_log",
+    "catalogue_releases",
+    "catalogue_live",
 )
 NOW = datetime(2025, 7, 3, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam, a Thursday
 

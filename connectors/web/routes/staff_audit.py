@@ -1,7 +1,8 @@
 """The audit log for admins: ``GET /staff/audit``, newest first, a page at a time, read-only.
 
 There is no route that changes or deletes an audit row, here or anywhere (the tests walk the
-route table to keep it so), and the database refuses to as well.
+route table to keep it so), and the database refuses to as well. A record is shown by its
+masked code (``…-0001``), looked up by the row id the log holds (``store/audit.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from fastapi.responses import Response
 from connectors.web.auth import AdminDep, staff_sessions
 from connectors.web.pages import local_time, staff_page
 from connectors.web.strict_json import StrictJsonRoute
-from store.audit import newest
+from store.audit import AuditEvent, newest, subject_record_id
+from store.catalogue_releases import release_label, release_of_subject
 
 router = APIRouter(
     prefix="/staff", tags=["staff"], include_in_schema=False, route_class=StrictJsonRoute
@@ -31,7 +33,27 @@ ACTIONS = {
     "user_create": "Tạo tài khoản",
     "user_disable": "Khoá tài khoản",
     "user_reset_password": "Đặt lại mật khẩu",
+    "catalogue_stage": "Tải lên danh mục thủ tục",
+    "catalogue_publish": "Xuất bản danh mục thủ tục",
+    "catalogue_rollback": "Quay lại danh mục trước",
 }
+
+
+def _subject(event: AuditEvent) -> str:
+    """What a row was about, as an admin reads it: a record by its masked code and row id
+    (the last 4 characters alone are shared by many records), a code that matched no record
+    by its masked code, anything else as logged."""
+    is_release, release_id = release_of_subject(event.subject)
+    if is_release:
+        return f"Danh mục thủ tục, {release_label(release_id)}"
+    record_id = subject_record_id(event.subject)
+    if record_id is not None:
+        if event.record is None:
+            return f"Hồ sơ số {record_id} (không còn trong hệ thống)"
+        return f"Hồ sơ {event.record} (số {record_id})"
+    if event.record is not None:
+        return f"Mã {event.record}"
+    return event.subject or ""
 
 
 @router.get("/audit")
@@ -46,7 +68,7 @@ async def audit_log(
             "at": local_time(event.at),
             "actor": event.actor,
             "action": ACTIONS.get(event.action, event.action),
-            "subject": event.subject or "",
+            "subject": _subject(event),
             "reason": event.reason or "",
             "client": event.client or "",
         }

@@ -3,7 +3,8 @@
 ``GET/POST /staff/login`` (the one staff page open to anyone), ``POST /staff/logout`` and
 ``GET /staff/`` (links to the pages a signed-in officer may open). Wrong username, wrong
 password and a disabled account get one answer; a username locked after repeated failures
-gets another, whether or not an account has that name (``store/signin.py``).
+gets another, whether or not an account has that name, and an address locked after repeated
+failures with any usernames a third (``store/signin.py``).
 """
 
 from __future__ import annotations
@@ -16,24 +17,22 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from connectors.web.auth import (
+    LOGIN_COOKIE,
     LOGIN_PATH,
     SESSION_COOKIE,
     StaffDep,
     check_login_form_token,
-    clear_login_cookie,
-    clear_session_cookie,
     current_session,
     login_form_token,
     safe_next,
-    set_login_cookie,
-    set_session_cookie,
+    set_staff_cookie,
     staff_sessions,
 )
 from connectors.web.deps import ClientAddressDep, SettingsDep
 from connectors.web.pages import staff_page
 from connectors.web.strict_json import StrictJsonRoute
 from helpdesk.settings import Settings
-from store.signin import SignInOutcome, StaffSignIn
+from store.signin import LockScope, SignInOutcome, StaffSignIn
 
 router = APIRouter(
     prefix="/staff", tags=["staff"], include_in_schema=False, route_class=StrictJsonRoute
@@ -63,7 +62,7 @@ def _login_page(
         request, "staff/login.html", context, status_code=status_code, headers=headers
     )
     if fresh_nonce is not None:
-        set_login_cookie(response, request, settings, fresh_nonce)
+        set_staff_cookie(response, request, settings, LOGIN_COOKIE, fresh_nonce)
     return response
 
 
@@ -93,11 +92,12 @@ async def login(
     result = await asyncio.to_thread(sign_in.sign_in, username, password, client=client)
     if result.outcome is SignInOutcome.LOCKED:
         minutes = max(1, math.ceil((result.retry_after_seconds or 60) / 60))
+        by_address = result.locked_by is LockScope.ADDRESS
         return _login_page(
             request,
             settings,
             next_path,
-            error="locked",
+            error="address_locked" if by_address else "locked",
             retry_minutes=minutes,
             status_code=429,
             username=username,
@@ -110,8 +110,8 @@ async def login(
     if previous:  # a new sign-in on this browser ends the session it had
         await asyncio.to_thread(sign_in.sign_out, previous, client=client)
     response = RedirectResponse(safe_next(next_path), status_code=303)
-    set_session_cookie(response, request, settings, result.token)
-    clear_login_cookie(response, request, settings)
+    set_staff_cookie(response, request, settings, SESSION_COOKIE, result.token)
+    set_staff_cookie(response, request, settings, LOGIN_COOKIE, None)
     return response
 
 
@@ -123,7 +123,7 @@ async def logout(
     sign_in = StaffSignIn(staff_sessions(request), settings)
     await asyncio.to_thread(sign_in.sign_out, token, client=client)
     response = RedirectResponse(LOGIN_PATH, status_code=303)
-    clear_session_cookie(response, request, settings)
+    set_staff_cookie(response, request, settings, SESSION_COOKIE, None)
     return response
 
 
