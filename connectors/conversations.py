@@ -12,6 +12,9 @@ import re
 
 WEB_PREFIX = "web-"
 TELEGRAM_PREFIX = "tg-"
+ZALO_PREFIX = "zl-"
+MESSENGER_PREFIX = "fb-"
+_PLATFORM_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 """What a web client may choose as its conversation id (JSON Schema / ECMA semantics)."""
@@ -41,3 +44,19 @@ def telegram_conversation(chat_id: int) -> str:
     if isinstance(chat_id, bool) or not isinstance(chat_id, int):
         raise TypeError("a Telegram chat id is an integer")
     return f"{TELEGRAM_PREFIX}{chat_id}"
+
+
+def _platform_conversation(prefix: str, user_id: str, platform: str) -> str:
+    if not isinstance(user_id, str) or _PLATFORM_ID.fullmatch(user_id) is None:
+        raise ValueError(f"a {platform} user id is 1-64 letters, digits, _ or -")
+    return prefix + user_id
+
+
+def zalo_conversation(user_id: str) -> str:
+    """The Rasa sender id of a Zalo user of the Official Account (``zl-<user id>``)."""
+    return _platform_conversation(ZALO_PREFIX, user_id, "Zalo")
+
+
+def messenger_conversation(psid: str) -> str:
+    """The Rasa sender id of a Messenger user of the fanpage (``fb-<page-scoped id>``)."""
+    return _platform_conversation(MESSENGER_PREFIX, psid, "Messenger")

@@ -46,7 +46,15 @@ class RateLimited(ChannelError):
 
 
 class WebhookForbidden(ChannelError):
-    """A Telegram webhook call without the right secret token."""
+    """A webhook call with a wrong secret or signature (Telegram, Zalo, Messenger)."""
+
+
+class WebhookUnauthorized(ChannelError):
+    """A webhook call without its platform's signature at all (Zalo, Messenger)."""
+
+
+class ChannelUnavailable(ChannelError):
+    """A messaging channel (Zalo, Messenger) is not running in this process."""
 
 
 class TelegramUnavailable(ChannelError):
@@ -54,7 +62,8 @@ class TelegramUnavailable(ChannelError):
 
 
 class InvalidUpdate(ChannelError):
-    """A webhook body that is not a Telegram update."""
+    """A webhook body that is not what its platform sends (a Telegram update, a Zalo event,
+    a Graph API page event)."""
 
 
 class InvalidRequest(ChannelError):

@@ -164,7 +164,12 @@ class RasaClient:
         )
 
     async def send(
-        self, conversation_id: str, text: str, *, source: str | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        source: str | None = None,
+        channel: str | None = None,
     ) -> list[BotMessage]:
         """Send one message (text or a ``/intent{...}`` payload) and return the bot's answers.
 
@@ -176,6 +181,8 @@ class RasaClient:
             text: What the citizen typed, or a button's payload.
             source: A keyed hash of who sends it (the web client's address, the Telegram
                 user); failed record lookups are also counted against it.
+            channel: The channel's name (``web``, ``telegram``, ``zalo``, ``messenger``),
+                kept with the turn in Rasa's tracker for the analytics.
 
         Raises:
             MessageTooLong: Over ``max_chars``: never relayed.
@@ -188,8 +195,9 @@ class RasaClient:
             if self._guard is not None:
                 text = await self._guard.inbound(conversation_id, text)
             body: dict[str, Any] = {"sender": conversation_id, "message": text}
-            if source:
-                body["metadata"] = {"source": source}
+            metadata = {"source": source, "channel": channel}
+            if any(metadata.values()):
+                body["metadata"] = {key: value for key, value in metadata.items() if value}
             started = time.perf_counter()
             try:
                 response = await self._http.post(

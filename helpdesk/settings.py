@@ -126,6 +126,27 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
 
+    # Zalo Official Account (docs/channels.md): the app's id and secret (token refresh), the
+    # OA's secret key (webhook signatures), the first access/refresh tokens (kept in the
+    # database after the first refresh, shared by every replica); the base URLs are settings
+    # so that tests reach local fakes
+    zalo_app_id: str | None = None
+    zalo_app_secret: SecretStr | None = None
+    zalo_oa_secret: SecretStr | None = None
+    zalo_access_token: SecretStr | None = None
+    zalo_refresh_token: SecretStr | None = None
+    zalo_api_base_url: str = "https://openapi.zalo.me"
+    zalo_oauth_base_url: str = "https://oauth.zaloapp.com"
+    zalo_signature_max_age_seconds: int = 300
+
+    # Facebook Messenger for a ward's fanpage (docs/channels.md): the page access token, the
+    # app secret (X-Hub-Signature-256), the verify token of the subscribe handshake
+    messenger_page_token: SecretStr | None = None
+    messenger_app_secret: SecretStr | None = None
+    messenger_verify_token: SecretStr | None = None
+    messenger_graph_base_url: str = "https://graph.facebook.com"
+    messenger_graph_version: str = "v21.0"
+
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:
         if not self.database_url:

@@ -8,6 +8,7 @@ import typer
 
 from actions.cli import actions_app
 from botdata.cli import bot_app
+from connectors.messenger.cli import messenger_app
 from connectors.telegram.cli import telegram_app
 from helpdesk_cli.run import register_bot_train, register_run
 from knowledge.cli import catalogue_app, eval_app, index_app, register_search
@@ -27,6 +28,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(units_app, name="units")
 app.add_typer(actions_app, name="actions")
 app.add_typer(telegram_app, name="telegram")
+app.add_typer(messenger_app, name="messenger")
 app.add_typer(bot_app, name="bot")
 register_bot_train(bot_app)
 register_search(app)

@@ -336,3 +336,42 @@ class LiveCatalogue(Base):
     version: Mapped[int] = mapped_column(Integer)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     changed_by: Mapped[str] = mapped_column(String(64))
+
+
+class ChannelEvent(Base):
+    """A platform event already taken in (Zalo, Messenger), by a hash of the platform's id.
+
+    Platforms deliver again when an answer is slow or lost; the unique key lets exactly one
+    replica take each event.
+    """
+
+    __tablename__ = "channel_events"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ChannelContact(Base):
+    """When a platform user last wrote to us (the reply window), under a keyed hash of the id."""
+
+    __tablename__ = "channel_contacts"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_inbound_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ChannelToken(Base):
+    """A platform's access and refresh tokens (Zalo), sealed under the install's secret.
+
+    Shared by every replica: a refresh token is single-use, so one replica refreshes (holding
+    the row's lock) and the others read the new pair.
+    """
+
+    __tablename__ = "channel_tokens"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -139,7 +139,9 @@ class TelegramChannel:
             answers: list[BotMessage] = []
             try:
                 for turn in turns:
-                    answers = await self.rasa.send(conversation, turn, source=source)
+                    answers = await self.rasa.send(
+                        conversation, turn, source=source, channel="telegram"
+                    )
             except MessageTooLong as exc:
                 await context.bot.send_message(chat.id, messages.message_too_long(exc.limit).both())
                 return

@@ -9,53 +9,17 @@ from collections import OrderedDict
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from connectors.rasa_client import BotMessage
+from connectors.splitting import split_text, utf16_units
 
 MESSAGE_LIMIT = 4096  # Telegram counts UTF-16 code units
 CALLBACK_DATA_LIMIT = 64  # bytes
 KEY_PREFIX = "#k:"  # Rasa payloads start with "/", so a key never looks like one
-_SEPARATORS = ("\n\n", "\n", " ")
-
-
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _longest_prefix(text: str, limit: int) -> str:
-    head = text[:limit]
-    while _units(head) > limit:  # only when the text has characters outside the BMP
-        head = head[:-1]
-    return head
-
-
-def _cut_point(head: str) -> int:
-    """Where to cut ``head``: a paragraph, else a line, else a word boundary, else its end."""
-    for separator in _SEPARATORS:
-        position = head.rfind(separator)
-        if position >= len(head) // 2:
-            return position
-    positions = [head.rfind(separator) for separator in _SEPARATORS]
-    best = max(positions)
-    return best if best > 0 else len(head)
 
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split ``text`` into parts of at most ``limit`` units, on paragraph or line boundaries.
-
-    A paragraph longer than the limit is split at its last line break, else its last space,
-    else (one very long word) exactly at the limit.
-    """
-    parts: list[str] = []
-    rest = text.strip()
-    while _units(rest) > limit:
-        head = _longest_prefix(rest, limit)
-        cut = _cut_point(head)
-        part = rest[:cut].rstrip()
-        if part:
-            parts.append(part)
-        rest = rest[cut:].lstrip()
-    if rest:
-        parts.append(rest)
-    return parts
+    """Split ``text`` into parts of at most ``limit`` UTF-16 units (Telegram's count), on
+    paragraph, line or word boundaries (:func:`connectors.splitting.split_text`)."""
+    return split_text(text, limit, utf16_units)
 
 
 class CallbackPayloads:

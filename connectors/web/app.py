@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from connectors.guard import guard_for
+from connectors.messenger.channel import start_messenger
 from connectors.rasa_client import RasaClient
 from connectors.ratelimit import RateLimiter, make_rate_limiter
 from connectors.telegram.channel import TelegramApp, TelegramChannel, build_application
@@ -25,6 +26,7 @@ from connectors.web.limits import BodyLimitMiddleware, body_limits
 from connectors.web.routes import (
     chat,
     health,
+    messenger,
     procedures,
     staff_assets,
     staff_audit,
@@ -34,7 +36,9 @@ from connectors.web.routes import (
     staff_records,
     telegram,
     widget,
+    zalo,
 )
+from connectors.zalo.channel import start_zalo
 from helpdesk.settings import Settings, get_settings
 from knowledge.service import Knowledge
 from publishing.live import CatalogueWatcher, LiveKnowledge, open_live
@@ -136,6 +140,12 @@ def create_app(
             if app.state.telegram is not None:
                 stack.push_async_callback(app.state.telegram.shutdown)
                 stack.push_async_callback(app.state.telegram.stop)
+            app.state.zalo = await start_zalo(settings, app.state.rasa, engine, http)
+            if app.state.zalo is not None:
+                stack.push_async_callback(app.state.zalo.aclose)
+            app.state.messenger = await start_messenger(settings, app.state.rasa, engine, http)
+            if app.state.messenger is not None:
+                stack.push_async_callback(app.state.messenger.aclose)
             yield
 
     app = FastAPI(
@@ -163,6 +173,8 @@ def create_app(
     app.include_router(chat.router)
     app.include_router(widget.router)
     app.include_router(telegram.router)
+    app.include_router(zalo.router)
+    app.include_router(messenger.router)
     app.include_router(staff_assets.router)
     app.include_router(staff_lookup.router)
     app.include_router(staff_auth.router)

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from connectors import messages
 from connectors.errors import (
     BotUnavailable,
+    ChannelUnavailable,
     CsrfRejected,
     InvalidRequest,
     InvalidUpdate,
@@ -33,6 +34,7 @@ from connectors.errors import (
     StaffForbidden,
     TelegramUnavailable,
     WebhookForbidden,
+    WebhookUnauthorized,
 )
 from helpdesk.errors import (
     CatalogueError,
@@ -66,6 +68,8 @@ STATUS: dict[type[HelpdeskError], int] = {
     RateLimited: 429,
     BotUnavailable: 503,
     WebhookForbidden: 403,
+    WebhookUnauthorized: 401,
+    ChannelUnavailable: 503,
     InvalidUpdate: 400,
     TelegramUnavailable: 503,
     SignInRequired: 401,

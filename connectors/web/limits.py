@@ -80,15 +80,16 @@ CATALOGUE_UPLOAD_PATH = "/staff/catalogue/upload"
 
 
 def body_limits(settings: Settings) -> Callable[[str], int | None]:
-    """The gateway's limits: chat API and staff forms at ``max_request_bytes``, Telegram
-    updates at 1 MiB, an admin's catalogue upload at ``catalogue_upload_max_bytes``."""
+    """The gateway's limits: chat API and staff forms at ``max_request_bytes``; Telegram
+    updates, Zalo and Messenger events at 1 MiB; an admin's catalogue upload at
+    ``catalogue_upload_max_bytes``."""
 
     def limit_for(path: str) -> int | None:
         if path == CATALOGUE_UPLOAD_PATH:
             return settings.catalogue_upload_max_bytes
         if path.startswith(("/api/", "/staff/")):
             return settings.max_request_bytes
-        if path.startswith("/telegram/"):
+        if path.startswith(("/telegram/", "/zalo/", "/messenger/")):
             return TELEGRAM_MAX_BYTES
         return None
 

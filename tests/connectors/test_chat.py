@@ -131,7 +131,9 @@ def test_the_client_address_travels_as_a_keyed_source(
     assert chat(client, "xin chào").status_code == 200
     secret = gateway_settings.secret_key.get_secret_value()
     # TestClient's peer is "testclient"; Rasa gets its keyed hash, never the address
-    assert upstream.rasa.metadata == [{"source": address_tag(secret, "testclient")}]
+    assert upstream.rasa.metadata == [
+        {"source": address_tag(secret, "testclient"), "channel": "web"}
+    ]
 
 
 @pytest.mark.parametrize(

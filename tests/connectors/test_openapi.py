@@ -32,6 +32,7 @@ from helpdesk.settings import PROJECT_ROOT
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.search import Hit, SearchResult, check_query
 from knowledge.service import Knowledge
+from tests.connectors import fake_graph, fake_zalo
 from tests.connectors.conftest import Upstream, make_settings
 from tests.connectors.fake_telegram import FakeBotApi, text_update
 from tests.connectors.servers import serve_in_thread
@@ -40,6 +41,8 @@ TOKEN = "123456:TEST-not-a-real-token"
 SECRET = "webhook-Secret_0123456789"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CONVERSATION = "web-0123456789abcdef"
+ZALO_APP, ZALO_SECRET, ZALO_USER = "1234567890", "oa-secret-for-the-schema-test", "8842000001"
+GRAPH_SECRET, VERIFY, PSID = "app-secret-for-the-schema-test", "verify-token-0123", "6123000001"
 
 
 class StubSearcher:
@@ -84,11 +87,21 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
             telegram_base_url=f"{bot_url}/bot",
             telegram_mode="webhook",
             telegram_webhook_secret=SecretStr(SECRET),
+            # Zalo and Messenger answer through the mock transport (their sends go nowhere)
+            zalo_app_id=ZALO_APP,
+            zalo_oa_secret=SecretStr(ZALO_SECRET),
+            zalo_app_secret=SecretStr("zalo-app-secret"),
+            zalo_access_token=SecretStr("zalo-access"),
+            zalo_refresh_token=SecretStr("zalo-refresh"),
+            messenger_page_token=SecretStr("page-token"),
+            messenger_app_secret=SecretStr(GRAPH_SECRET),
+            messenger_verify_token=SecretStr(VERIFY),
         )
         upstream = Upstream(config.internal_token("rasa"))
         app = create_app(config, stub_knowledge(), http_transport=httpx.MockTransport(upstream))
         with TestClient(app, raise_server_exceptions=False) as client:
             assert app.state.telegram is not None
+            assert app.state.zalo is not None and app.state.messenger is not None
             yield Gateway(client, app, upstream, client.get("/openapi.json").json())
 
 
@@ -161,7 +174,34 @@ def _webhook(body: bytes, secret: str | None = SECRET) -> Request:
     return lambda g: g.client.post("/telegram/webhook", content=body, headers=headers)
 
 
+def _zalo(event: object, *, signed: bool = True, body: bytes | None = None) -> Request:
+    raw = body if body is not None else json.dumps(event).encode()
+    stamp = str(event.get("timestamp", "")) if isinstance(event, dict) else ""
+    mac = fake_zalo.signature(ZALO_APP, raw, stamp, ZALO_SECRET if signed else "wrong")
+    headers = {"content-type": "application/json", "X-ZEvent-Signature": mac}
+    return lambda g: g.client.post("/zalo/webhook", content=raw, headers=headers)
+
+
+def _zalo_unsigned(g: Gateway) -> httpx.Response:
+    body = json.dumps(fake_zalo.text_event(ZALO_APP, ZALO_USER, "xin chào")).encode()
+    return g.client.post("/zalo/webhook", content=body)
+
+
+def _graph(body: bytes, secret: str | None = GRAPH_SECRET) -> Request:
+    headers = {"content-type": "application/json"}
+    if secret is not None:
+        headers["X-Hub-Signature-256"] = fake_graph.signature(body, secret)
+    return lambda g: g.client.post("/messenger/webhook", content=body, headers=headers)
+
+
+def _handshake(token: str, challenge: str = "1158201444") -> Request:
+    params = {"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": challenge}
+    return lambda g: g.client.get("/messenger/webhook", params=params)
+
+
 UPDATE = json.dumps(text_update(777001, "/help")).encode()
+ZALO_EVENT = fake_zalo.text_event(ZALO_APP, ZALO_USER, "lệ phí khai sinh")
+PAGE_CALL = json.dumps(fake_graph.page_call(fake_graph.text_event(PSID, "xin chào"))).encode()
 HUGE = b'{"conversation_id": "' + b"x" * 20_000 + b'"}'
 
 CALLS = [
@@ -233,6 +273,21 @@ CALLS = [
     Call("POST", "/telegram/webhook", 403, "no-secret", _webhook(UPDATE, secret=None)),
     Call("POST", "/telegram/webhook", 413, "huge", _webhook(b"[" + b"0," * 600_000 + b"0]")),
     Call("POST", "/telegram/webhook", 503, "no-bot", _without("telegram", _webhook(UPDATE))),
+    Call("POST", "/zalo/webhook", 200, "event", _zalo(ZALO_EVENT)),
+    Call("POST", "/zalo/webhook", 400, "not-an-event", _zalo({**ZALO_EVENT, "sender": {"id": 5}})),
+    Call("POST", "/zalo/webhook", 401, "unsigned", _zalo_unsigned),
+    Call("POST", "/zalo/webhook", 403, "wrong-signature", _zalo(ZALO_EVENT, signed=False)),
+    Call("POST", "/zalo/webhook", 413, "huge", _zalo({}, body=b"[" + b"0," * 600_000 + b"0]")),
+    Call("POST", "/zalo/webhook", 503, "no-channel", _without("zalo", _zalo(ZALO_EVENT))),
+    Call("GET", "/messenger/webhook", 200, "handshake", _handshake(VERIFY)),
+    Call("GET", "/messenger/webhook", 400, "odd-challenge", _handshake(VERIFY, "<script>")),
+    Call("GET", "/messenger/webhook", 403, "wrong-token", _handshake("not-the-token")),
+    Call("POST", "/messenger/webhook", 200, "page-call", _graph(PAGE_CALL)),
+    Call("POST", "/messenger/webhook", 400, "not-a-page-call", _graph(b"[1, 2]")),
+    Call("POST", "/messenger/webhook", 401, "unsigned", _graph(PAGE_CALL, secret=None)),
+    Call("POST", "/messenger/webhook", 403, "wrong-signature", _graph(PAGE_CALL, "other")),
+    Call("POST", "/messenger/webhook", 413, "huge", _graph(b"[" + b"0," * 600_000 + b"0]")),
+    Call("POST", "/messenger/webhook", 503, "no-channel", _without("messenger", _graph(PAGE_CALL))),
 ]
 
 
@@ -267,6 +322,9 @@ def test_each_answer_is_documented_with_its_body(gateway: Gateway, call: Call) -
     responses = gateway.spec["paths"][call.path][call.method.lower()]["responses"]
     assert str(response.status_code) in responses, "undocumented status"
     content = responses[str(response.status_code)].get("content", {})
+    if "application/json" not in content:  # the Messenger handshake echoes text
+        assert [response.headers["content-type"].split(";")[0]] == list(content)
+        return
     assert response.headers["content-type"].startswith("application/json")
     schema = content["application/json"]["schema"]
     errors = [str(e) for e in _validator(gateway.spec, schema).iter_errors(response.json())]

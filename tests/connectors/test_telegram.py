@@ -135,7 +135,7 @@ def test_a_whole_conversation(
     ]
     # Who asks travels as a keyed hash of the Telegram user, never the user id itself.
     secret = webhook.app.state.settings.secret_key.get_secret_value()  # type: ignore[attr-defined]
-    assert rasa.metadata == [{"source": telegram_user_tag(secret, CHAT)}] * 3
+    assert rasa.metadata == [{"source": telegram_user_tag(secret, CHAT), "channel": "telegram"}] * 3
     assert all(str(CHAT) not in json.dumps(m) for m in rasa.metadata)
     # Plain text only: nothing the bot says is parsed as markup.
     assert all("parse_mode" not in call.params for call in api.sent())
@@ -311,7 +311,9 @@ async def test_polling_mode_answers_updates(
     assert api.sent("deleteWebhook")  # polling takes over from any webhook
     assert rasa_server[0].received[0][0] == f"tg-{CHAT}"
     secret = settings.secret_key.get_secret_value()
-    assert rasa_server[0].metadata == [{"source": telegram_user_tag(secret, CHAT)}]
+    assert rasa_server[0].metadata == [
+        {"source": telegram_user_tag(secret, CHAT), "channel": "telegram"}
+    ]
 
 
 @pytest.fixture

@@ -190,6 +190,7 @@ def test_publish_and_rollback_swap_every_process_without_a_failed_request(
         for worker in workers:
             worker.join(timeout=60)
         admin.close()
+    print(f"answers per process during publish and rollback: {load.seen}")  # pytest -s
     assert load.failures == []
     for name in ("gateway-1", "gateway-2", "action server"):
         assert load.seen[name][NEW] > 0 and load.seen[name][OLD] > 0, load.seen

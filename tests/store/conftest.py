@@ -42,6 +42,9 @@ TABLES = (
     "audit_log",
     "catalogue_releases",
     "catalogue_live",
+    "channel_events",
+    "channel_contacts",
+    "channel_tokens",
 )
 NOW = datetime(2025, 7, 3, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam, a Thursday
 

@@ -147,5 +147,5 @@ async def chat(
     conversation = web_conversation(body.conversation_id)
     tag = conversation_tag(settings.secret_key.get_secret_value(), conversation)
     await _enforce(limiter, "conversation", tag, settings.chat_rate_per_minute)
-    answers = await rasa.send(conversation, body.message, source=source)
+    answers = await rasa.send(conversation, body.message, source=source, channel="web")
     return ChatReply(conversation_id=body.conversation_id, messages=answers)

@@ -1,0 +1,1 @@
+"""Facebook Messenger for a ward's fanpage: Graph API webhook in, Send API out."""

@@ -1,0 +1,1 @@
+"""The Zalo Official Account channel: webhook events in, consultation messages out."""
