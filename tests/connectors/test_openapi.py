@@ -174,12 +174,20 @@ def _webhook(body: bytes, secret: str | None = SECRET) -> Request:
     return lambda g: g.client.post("/telegram/webhook", content=body, headers=headers)
 
 
-def _zalo(event: object, *, signed: bool = True, body: bytes | None = None) -> Request:
-    raw = body if body is not None else json.dumps(event).encode()
-    stamp = str(event.get("timestamp", "")) if isinstance(event, dict) else ""
-    mac = fake_zalo.signature(ZALO_APP, raw, stamp, ZALO_SECRET if signed else "wrong")
-    headers = {"content-type": "application/json", "X-ZEvent-Signature": mac}
-    return lambda g: g.client.post("/zalo/webhook", content=raw, headers=headers)
+def _zalo(
+    change: dict[str, object] | None = None, *, signed: bool = True, body: bytes | None = None
+) -> Request:
+    """A Zalo event made when sent (its timestamp must be fresh), changed by ``change``."""
+
+    def send(g: Gateway) -> httpx.Response:
+        event = {**fake_zalo.text_event(ZALO_APP, ZALO_USER, "lệ phí khai sinh"), **(change or {})}
+        raw = body if body is not None else json.dumps(event).encode()
+        stamp = str(event["timestamp"])
+        mac = fake_zalo.signature(ZALO_APP, raw, stamp, ZALO_SECRET if signed else "wrong")
+        headers = {"content-type": "application/json", "X-ZEvent-Signature": mac}
+        return g.client.post("/zalo/webhook", content=raw, headers=headers)
+
+    return send
 
 
 def _zalo_unsigned(g: Gateway) -> httpx.Response:
@@ -200,7 +208,6 @@ def _handshake(token: str, challenge: str = "1158201444") -> Request:
 
 
 UPDATE = json.dumps(text_update(777001, "/help")).encode()
-ZALO_EVENT = fake_zalo.text_event(ZALO_APP, ZALO_USER, "lệ phí khai sinh")
 PAGE_CALL = json.dumps(fake_graph.page_call(fake_graph.text_event(PSID, "xin chào"))).encode()
 HUGE = b'{"conversation_id": "' + b"x" * 20_000 + b'"}'
 
@@ -273,12 +280,12 @@ CALLS = [
     Call("POST", "/telegram/webhook", 403, "no-secret", _webhook(UPDATE, secret=None)),
     Call("POST", "/telegram/webhook", 413, "huge", _webhook(b"[" + b"0," * 600_000 + b"0]")),
     Call("POST", "/telegram/webhook", 503, "no-bot", _without("telegram", _webhook(UPDATE))),
-    Call("POST", "/zalo/webhook", 200, "event", _zalo(ZALO_EVENT)),
-    Call("POST", "/zalo/webhook", 400, "not-an-event", _zalo({**ZALO_EVENT, "sender": {"id": 5}})),
+    Call("POST", "/zalo/webhook", 200, "event", _zalo()),
+    Call("POST", "/zalo/webhook", 400, "not-an-event", _zalo({"sender": {"id": 5}})),
     Call("POST", "/zalo/webhook", 401, "unsigned", _zalo_unsigned),
-    Call("POST", "/zalo/webhook", 403, "wrong-signature", _zalo(ZALO_EVENT, signed=False)),
-    Call("POST", "/zalo/webhook", 413, "huge", _zalo({}, body=b"[" + b"0," * 600_000 + b"0]")),
-    Call("POST", "/zalo/webhook", 503, "no-channel", _without("zalo", _zalo(ZALO_EVENT))),
+    Call("POST", "/zalo/webhook", 403, "wrong-signature", _zalo(signed=False)),
+    Call("POST", "/zalo/webhook", 413, "huge", _zalo(body=b"[" + b"0," * 600_000 + b"0]")),
+    Call("POST", "/zalo/webhook", 503, "no-channel", _without("zalo", _zalo())),
     Call("GET", "/messenger/webhook", 200, "handshake", _handshake(VERIFY)),
     Call("GET", "/messenger/webhook", 400, "odd-challenge", _handshake(VERIFY, "<script>")),
     Call("GET", "/messenger/webhook", 403, "wrong-token", _handshake("not-the-token")),
