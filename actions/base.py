@@ -4,6 +4,11 @@ Every action and every form validation derives from :class:`PoliteAction`: whate
 inside it (a part of the back end that is down, a bug), the citizen gets the ``unavailable``
 answer with the hotline, never a silent bot, and the log gets the action's name and the
 traceback, never the message.
+
+Every run also tells the gateway's analytics what the turn was (``store/analytics.py``): a
+custom item ``{"turn": {...}}`` in the answer, which no channel shows. It carries the
+message's intent, the NLU's confidence and the conversation's language; an action adds the
+procedure it settled on and whether it answered (:func:`note_turn`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ from knowledge.search import MAX_QUERY_CHARS
 logger = logging.getLogger(__name__)
 
 Events = list[dict[str, Any]]
+
+TURN_KEY = "turn"
+# the message was not understood as a question the bot can answer, unless the action says so
+NOT_UNDERSTOOD = frozenset({"nlu_fallback", "out_of_scope"})
+FEEDBACK_INTENT = "feedback"
+HANDOFF_ACTION = "action_handoff"  # the action that hands a conversation to staff
 
 
 def language(tracker: Tracker) -> Lang:
@@ -53,6 +64,38 @@ def entity(tracker: Tracker, name: str) -> str | None:
     return str(value) if value is not None else None
 
 
+def note_turn(dispatcher: CollectingDispatcher, *, answered: bool) -> None:
+    """Tell the analytics whether this turn's question was answered (the bot's own answer, from
+    the catalogue or the back end) or not (no procedure found, a choice offered, a refusal).
+
+    :meth:`PoliteAction.run` completes the item with the message's facts and the procedure
+    the action settled on (its ``procedure`` slot event).
+    """
+    dispatcher.utter_message(json_message={TURN_KEY: {"answered": answered}})
+
+
+def message_facts(tracker: Tracker) -> dict[str, Any]:
+    """What the latest message was: intent, confidence, language, and a rating if it gave one."""
+    intent = tracker.latest_message.get("intent") or {}
+    name = intent.get("name") if isinstance(intent, dict) else None
+    confidence = intent.get("confidence") if isinstance(intent, dict) else None
+    facts: dict[str, Any] = {
+        "intent": name if isinstance(name, str) else None,
+        "confidence": float(confidence) if isinstance(confidence, int | float) else None,
+        "language": language(tracker),
+    }
+    if name in NOT_UNDERSTOOD:
+        facts["answered"] = False
+    if name == FEEDBACK_INTENT:
+        facts["feedback"] = entity(tracker, "rating")
+    return facts
+
+
+def _slot_value(events: Events, slot: str) -> Any:
+    values = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == slot]
+    return values[-1] if values else None
+
+
 def say_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """The polite "cannot answer right now" with the hotline, in the conversation's language."""
     lang = language(tracker)
@@ -79,13 +122,47 @@ class PoliteAction(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Events:
+        failed = False
         try:
-            return await self.answer(dispatcher, tracker, domain)
+            events = await self.answer(dispatcher, tracker, domain)
         except Exception:
             # no message text in the log: it may hold personal data
             logger.exception("action %s failed", self.name())
             say_unavailable(dispatcher, tracker)
-            return self.events_after_failure(tracker)
+            events = self.events_after_failure(tracker)
+            failed = True
+        self._tell_analytics(dispatcher, tracker, events, failed)
+        return events
+
+    def _tell_analytics(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, events: Events, failed: bool
+    ) -> None:
+        """Complete the turn's item (:func:`note_turn`) or add one; never fails the answer."""
+        try:
+            facts = message_facts(tracker)
+            procedure = _slot_value(events, "procedure")
+            if isinstance(procedure, str):
+                facts["procedure"] = procedure
+            if self.name() == HANDOFF_ACTION:
+                facts["handoff"] = True
+            if failed:
+                facts["answered"] = False
+            noted = [
+                custom[TURN_KEY]
+                for message in dispatcher.messages
+                if isinstance(custom := message.get("custom"), dict)
+                and isinstance(custom.get(TURN_KEY), dict)
+            ]
+            known = {key: value for key, value in facts.items() if value is not None}
+            if not noted:
+                dispatcher.utter_message(json_message={TURN_KEY: known})
+                return
+            item = noted[-1]  # what the action noted wins, but after a failure it did not answer
+            item.update({key: value for key, value in known.items() if key not in item})
+            if failed:
+                item["answered"] = False
+        except Exception:
+            logger.exception("action %s: the turn's facts were not added", self.name())
 
 
 class HelpdeskAction(PoliteAction):

@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import Events, HelpdeskAction, HelpdeskFormValidation, language
+from actions.base import Events, HelpdeskAction, HelpdeskFormValidation, language, note_turn
 from actions.services import Services, get_services
 from helpdesk import messages
 from helpdesk.language import Lang
@@ -125,10 +125,12 @@ class ActionFindOffice(HelpdeskAction):
         match = resolution.best
         if match is None:
             dispatcher.utter_message(text=messages.text("place.unknown", lang, place=text))
+            note_turn(dispatcher, answered=False)
             return [SlotSet("place", None)]
         lines = [describe_match(match, lang)]
         ward = match.new_wards[0]
         center = services.centers.center_for(ward.code, ward.province_code)
         lines.append(describe_center(center, lang))
         dispatcher.utter_message(text="\n".join(lines))
+        note_turn(dispatcher, answered=True)
         return [SlotSet("place", None)]

@@ -16,7 +16,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import Events, HelpdeskAction, entity, language, latest_text
+from actions.base import Events, HelpdeskAction, entity, language, latest_text, note_turn
 from actions.services import Services
 from actions.which_procedure import AskWhich, Choices, NotFound, ProcedureFound, find_procedure
 from helpdesk import messages
@@ -69,9 +69,12 @@ def page_count(tracker: Tracker) -> int | None:
 
 
 def say_answer(dispatcher: CollectingDispatcher, reply: Answer, **extra: object) -> None:
-    """Say an answer: its text, and its source as one titled link (channels render it)."""
+    """Say an answer: its text, and its source as one titled link (channels render it).
+
+    The turn counts as answered for the analytics."""
     link = {"title": reply.link.title, "url": reply.link.url}
     dispatcher.utter_message(text=reply.text, json_message={"links": [link]}, **extra)
+    note_turn(dispatcher, answered=True)
 
 
 def answer(
@@ -126,6 +129,7 @@ async def answer_about(
             )
         case unreachable:
             assert_never(unreachable)
+    note_turn(dispatcher, answered=False)
     return [SlotSet("topic", topic.value)]
 
 
@@ -176,6 +180,7 @@ class ActionAnswerPageCount(HelpdeskAction):
         code = tracker.get_slot("procedure")
         if not code or code not in services.knowledge.catalogue:
             dispatcher.utter_message(text=messages.text("procedure.ask_which", language(tracker)))
+            note_turn(dispatcher, answered=False)
             return [SlotSet("topic", Topic.FEE.value)]
         return answer(dispatcher, tracker, services, Topic.FEE, code)
 
@@ -192,5 +197,6 @@ class ActionChooseProcedure(HelpdeskAction):
         code = entity(tracker, "procedure")
         if not code or code not in services.knowledge.catalogue:
             dispatcher.utter_message(text=messages.text("procedure.ask_which", language(tracker)))
+            note_turn(dispatcher, answered=False)
             return []
         return answer(dispatcher, tracker, services, pending_topic(tracker), code)

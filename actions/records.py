@@ -18,7 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import Events, HelpdeskAction, HelpdeskFormValidation, language
+from actions.base import Events, HelpdeskAction, HelpdeskFormValidation, language, note_turn
 from actions.services import PartUnavailable, Services
 from helpdesk import messages
 from helpdesk.errors import (
@@ -105,6 +105,7 @@ class ActionCheckRecordStatus(HelpdeskAction):
         token = tracker.get_slot("verification")
         if not code:
             dispatcher.utter_message(text=messages.text("record.ask_code_again", lang))
+            note_turn(dispatcher, answered=False)
             return clear
         digits = None
         if is_token(token):
@@ -125,8 +126,10 @@ class ActionCheckRecordStatus(HelpdeskAction):
             text = refused_text(exc.retry_after_seconds, exc.scope, lang, hotline)
             if exc.scope == "code_guarded":
                 ask_factor_again(dispatcher, text)
+                note_turn(dispatcher, answered=False)
                 return keep_code
             dispatcher.utter_message(text=text)
+            note_turn(dispatcher, answered=False)
             return clear
         settings = services.settings
         name = (
@@ -135,6 +138,8 @@ class ActionCheckRecordStatus(HelpdeskAction):
         text = result_text(result, lang, settings.hotline, settings.hotline_hours(lang), name)
         if result.outcome in (LookupOutcome.NOT_FOUND, LookupOutcome.INVALID_DIGITS):
             ask_factor_again(dispatcher, text + "\n" + messages.text("record.factor_retry", lang))
+            note_turn(dispatcher, answered=True)  # told plainly that it is not found
             return keep_code
         dispatcher.utter_message(text=text)
+        note_turn(dispatcher, answered=True)
         return clear

@@ -11,7 +11,12 @@ channel is Rasa 3.6's ``RestInput`` with the door closed:
   object ``metadata`` (passed through to the tracker: actions read
   ``tracker.latest_message["metadata"]["source"]``); a message over
   ``HELPDESK_MAX_MESSAGE_CHARS`` (default 1000) is refused with 413 before the bot sees it;
-* ``GET /webhooks/gateway/health`` answers 200 only once the model is loaded, 503 before.
+* ``GET /webhooks/gateway/health`` answers 200 only once the model is loaded, 503 before;
+* ``POST /webhooks/gateway/events`` (same token) with ``{"sender", "event": "pause"|"resume"}``
+  appends ``ConversationPaused`` or ``ConversationResumed`` to the conversation's tracker,
+  under the lock store's lock, as Rasa's HTTP API (``/conversations/<id>/tracker/events``)
+  does: the gateway pauses the bot while a staff member answers a citizen. A paused
+  conversation still records the citizen's messages; the bot predicts nothing until resumed.
 
 The request checks are plain functions (``authorized``, ``parse_request``) so that they can
 be read and tested apart from Sanic.
@@ -30,6 +35,7 @@ from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.shared.core.events import ConversationPaused, ConversationResumed, Event
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -96,6 +102,52 @@ def parse_request(body: bytes, max_chars: int) -> GatewayRequest:
     return GatewayRequest(sender, message, metadata)
 
 
+TRACKER_EVENTS: dict[str, type[Event]] = {
+    "pause": ConversationPaused,
+    "resume": ConversationResumed,
+}
+MAX_EVENT_BODY_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class TrackerEventRequest:
+    sender: str
+    event: str
+
+
+def parse_event_request(body: bytes) -> TrackerEventRequest:
+    """The sender and event (``pause``/``resume``) of an events body, or a
+    :class:`GatewayRequestError`."""
+    if len(body) > MAX_EVENT_BODY_BYTES:
+        raise GatewayRequestError(413, "request too large")
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise GatewayRequestError(400, "the body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise GatewayRequestError(400, "the body must be a JSON object")
+    sender, event = data.get("sender"), data.get("event")
+    if not isinstance(sender, str) or not sender or len(sender) > MAX_SENDER_CHARS:
+        raise GatewayRequestError(400, "sender must be a string of 1-128 characters")
+    if event not in TRACKER_EVENTS:
+        raise GatewayRequestError(400, "event must be one of: " + ", ".join(TRACKER_EVENTS))
+    return TrackerEventRequest(sender, event)
+
+
+async def append_tracker_event(agent: Any, sender: str, event: str) -> bool:
+    """Append the event to ``sender``'s tracker and save it; whether it is now paused.
+
+    As Rasa 3.6's ``POST /conversations/<id>/tracker/events``: under the lock store's lock
+    for the conversation (the one ``Agent.handle_message`` takes, so no message of the
+    conversation is processed in between), on the tracker with its session started.
+    """
+    async with agent.lock_store.lock(sender):
+        tracker = await agent.processor.fetch_tracker_with_initial_session(sender)
+        tracker.update(TRACKER_EVENTS[event](), agent.domain)
+        await agent.tracker_store.save(tracker)
+        return bool(tracker.is_paused())
+
+
 def _max_chars_from_env() -> int:
     raw = os.environ.get(MAX_CHARS_ENV, "")
     try:
@@ -150,6 +202,25 @@ class GatewayInput(RestInput):
             if agent is None or not agent.is_ready():
                 return response.json({"status": "loading"}, status=503)
             return response.json({"status": "ok"})
+
+        @gateway.route("/events", methods=["POST"])
+        async def tracker_event(request: Request) -> HTTPResponse:
+            if not authorized(request.headers.get("Authorization"), self._token):
+                return _refuse(401, "unauthorized", **{"WWW-Authenticate": "Bearer"})
+            try:
+                parsed = parse_event_request(request.body)
+            except GatewayRequestError as refused:
+                logger.info("gateway channel refused an event: %d", refused.status)
+                return _refuse(refused.status, refused.message)
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or not agent.is_ready():
+                return _refuse(503, "the model is not loaded yet")
+            try:
+                paused = await append_tracker_event(agent, parsed.sender, parsed.event)
+            except Exception:
+                logger.exception("gateway channel: the %s event failed", parsed.event)
+                return _refuse(500, "the event could not be stored")
+            return response.json({"event": parsed.event, "paused": paused})
 
         @gateway.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -3,14 +3,18 @@
 Rasa listens only to its ``gateway`` input channel (``bot/channels.py``), which requires the
 install's internal token: nobody reaches Rasa except through this client, and this client
 applies the message cap and the conversation guard (second factors become one-time tokens,
-phone and ID numbers are masked) before any text reaches Rasa.
+phone and ID numbers are masked) before any text reaches Rasa. Every turn relayed is also
+handed to the analytics' recorder (:class:`TurnSink`), with what the bot said of it
+(:func:`turn_facts`) and how long the answer took.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Protocol
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, Protocol, Self
 
 import httpx
 from pydantic import BaseModel, Field
@@ -19,11 +23,13 @@ from connectors.errors import BotUnavailable, MessageTooLong
 from connectors.locks import KeyedLocks
 from connectors.privacy import conversation_tag
 from helpdesk.settings import Settings
+from store.analytics import TurnEvent, TurnFacts
 
 logger = logging.getLogger(__name__)
 
 GATEWAY_WEBHOOK = "/webhooks/gateway/webhook"
 RASA_TOKEN_PURPOSE = "rasa"
+TURN_KEY = "turn"
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=3.0)
 
 
@@ -61,7 +67,8 @@ def parse_message(raw: object) -> BotMessage | None:
     """One item of Rasa's answer as a :class:`BotMessage`; None for anything unusable.
 
     Rasa's REST channel answers ``{recipient_id, text?, buttons?, image?, custom?}``. Links
-    come from ``custom.links`` (``[{"title", "url"}]``); other custom content is dropped.
+    come from ``custom.links`` (``[{"title", "url"}]``); ``custom.turn`` (the bot's facts about
+    the turn, read by :func:`turn_facts`) is never shown; other custom content is dropped.
     """
     if not isinstance(raw, dict):
         return None
@@ -85,6 +92,21 @@ def parse_message(raw: object) -> BotMessage | None:
         links=links,
     )
     return None if message.is_empty() else message
+
+
+def turn_facts(raw: list[Any]) -> TurnFacts:
+    """What the bot said of the turn, for the analytics: every item's ``custom.turn`` in order.
+
+    The actions of one turn each send theirs (a form's validation, then the answer): a later
+    value fills in or replaces an earlier one; an absent or null value changes nothing.
+    """
+    merged: dict[str, Any] = {}
+    for item in raw:
+        custom = item.get("custom") if isinstance(item, dict) else None
+        facts = custom.get(TURN_KEY) if isinstance(custom, dict) else None
+        if isinstance(facts, dict):
+            merged.update((key, value) for key, value in facts.items() if value is not None)
+    return TurnFacts.from_raw(merged)
 
 
 def attach_links(messages: list[BotMessage]) -> list[BotMessage]:
@@ -116,6 +138,14 @@ class Guard(Protocol):
         ...
 
 
+class TurnSink(Protocol):
+    """Where relayed turns go for the analytics (``store.analytics.TurnRecorder``)."""
+
+    def record(self, event: TurnEvent) -> None:
+        """Take a turn without waiting (it is written later, or dropped)."""
+        ...
+
+
 class RasaClient:
     """Sends a conversation's turns to Rasa, one at a time per conversation.
 
@@ -129,6 +159,8 @@ class RasaClient:
         guard: Applied to every message before Rasa sees it; None relays text unchanged
             (tests of the relay itself).
         timeout: Per-request timeout; Rasa waits on the action server, so allow some seconds.
+        recorder: Receives every turn answered (its time, channel, the text as Rasa saw it,
+            the bot's facts and the time the answer took); None records nothing.
     """
 
     def __init__(
@@ -141,6 +173,7 @@ class RasaClient:
         max_chars: int = 1000,
         guard: Guard | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        recorder: TurnSink | None = None,
     ) -> None:
         self._http = http
         self._url = base_url.rstrip("/") + GATEWAY_WEBHOOK
@@ -150,6 +183,7 @@ class RasaClient:
         self._guard = guard
         self._timeout = timeout
         self._locks = KeyedLocks()
+        self._recorder = recorder
 
     @classmethod
     def from_settings(cls, http: httpx.AsyncClient, settings: Settings, guard: Guard) -> RasaClient:
@@ -163,6 +197,11 @@ class RasaClient:
             guard=guard,
         )
 
+    def with_recorder(self, recorder: TurnSink | None) -> Self:
+        """Hand every turn answered from now on to ``recorder`` (the analytics)."""
+        self._recorder = recorder
+        return self
+
     async def send(
         self,
         conversation_id: str,
@@ -173,7 +212,8 @@ class RasaClient:
     ) -> list[BotMessage]:
         """Send one message (text or a ``/intent{...}`` payload) and return the bot's answers.
 
-        Turns of the same conversation are relayed in arrival order.
+        Turns of the same conversation are relayed in arrival order. A turn answered is handed
+        to the recorder (a relay that fails is not a turn: the logs have it).
 
         Args:
             conversation_id: The channel's conversation id, already in the channel's own
@@ -192,6 +232,8 @@ class RasaClient:
             raise MessageTooLong(len(text), self._max_chars)
         tag = conversation_tag(self._secret, conversation_id)
         async with self._locks.hold(conversation_id):
+            arrived = datetime.now(UTC)
+            relay_started = time.perf_counter()
             if self._guard is not None:
                 text = await self._guard.inbound(conversation_id, text)
             body: dict[str, Any] = {"sender": conversation_id, "message": text}
@@ -226,6 +268,9 @@ class RasaClient:
             if self._guard is not None:
                 await self._guard.outbound(conversation_id, payload)
             messages = attach_links([m for raw in payload if (m := parse_message(raw)) is not None])
+            latency_ms = (time.perf_counter() - relay_started) * 1000
+            turn = TurnEvent(arrived, conversation_id, channel, text, latency_ms)
+            self._to_recorder(turn, payload)
             logger.info(
                 "relayed: conversation=%s chars=%d messages=%d ms=%.0f",
                 tag,
@@ -234,3 +279,13 @@ class RasaClient:
                 elapsed_ms,
             )
             return messages
+
+    def _to_recorder(self, turn: TurnEvent, payload: list[Any]) -> None:
+        """Hand a turn, with the bot's facts, to the recorder; whatever goes wrong there never
+        reaches the citizen."""
+        if self._recorder is None:
+            return
+        try:
+            self._recorder.record(replace(turn, facts=turn_facts(payload)))
+        except Exception as exc:
+            logger.warning("analytics: a turn was not recorded (%s)", type(exc).__name__)

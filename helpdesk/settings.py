@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     # catalogue, key hotline.hours)
     hotline_opens: str = "7:30"
     hotline_closes: str = "17:00"
+    # when staff answer the live inbox, if not the province center's opening hours
+    # (offices/hours.py reads it: "7:00–11:30 và 13:30–17:00, thứ Hai đến thứ Sáu")
+    staff_hours: str | None = None
+    # how often each gateway sends the staff messages a stopped gateway or a failing
+    # platform left unsent (0: never)
+    handoff_redelivery_seconds: float = 15.0
     # the service center this install serves, named on what counter staff print for citizens
     # (e.g. "Trung tâm Phục vụ hành chính công phường An Xuyên")
     center_name: str = "Trung tâm Phục vụ hành chính công"

@@ -103,6 +103,14 @@ class CenterDirectory:
         """
         return cls(load_centers(path, units), hotline)
 
+    def phone_numbers(self) -> list[str]:
+        """Every public number the directory knows: hotlines, centers' and wards' phones."""
+        numbers = [self.hotline]
+        for file in self.provinces.values():
+            numbers += [file.hotline or "", file.center.phone or ""]
+            numbers += [ward.phone or "" for ward in file.wards]
+        return [number for number in numbers if number]
+
     def center_for(self, ward: str, province: str | None = None) -> CenterContact:
         """The center serving a new ward, falling back to the province center, then hotline.
 

@@ -24,21 +24,13 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk.errors import StoreUnavailable
-from store.db import SQLITE_IMMEDIATE
+from store.db import write_lock
 from store.hashing import key_hash
 from store.models import ChannelContact, ChannelEvent, ChannelToken
 from store.status import utc_now
 
 EVENT_DAYS = 7
 _NONCE_BYTES = 12
-
-
-def _write_lock(session: Session) -> None:
-    """Take the write lock at the start of the transaction: on SQLite a row lock is a no-op,
-    so a read-then-write (a token refresh, a contact time) begins IMMEDIATE and a second
-    replica waits for it instead of reading the same row (PostgreSQL: ``FOR UPDATE`` does it).
-    """
-    session.connection(execution_options={SQLITE_IMMEDIATE: True})
 
 
 class ChannelLedger:
@@ -82,7 +74,7 @@ class ChannelLedger:
         key = self._user(platform, user_id)
         try:
             with self._sessions.begin() as session:
-                _write_lock(session)
+                write_lock(session)
                 row = session.get(ChannelContact, (platform, key), with_for_update=True)
                 if row is None:
                     try:
@@ -155,7 +147,7 @@ class TokenStore:
         now = now or utc_now()
         try:
             with self._sessions.begin() as session:
-                _write_lock(session)
+                write_lock(session)
                 row = session.get(ChannelToken, self._platform, with_for_update=True)
                 if row is None:
                     session.add(
@@ -190,7 +182,7 @@ class TokenStore:
         now = now or utc_now()
         try:
             with self._sessions.begin() as session:
-                _write_lock(session)
+                write_lock(session)
                 row = session.scalar(
                     select(ChannelToken)
                     .where(ChannelToken.platform == self._platform)

@@ -21,6 +21,14 @@ SQLITE_IMMEDIATE = "helpdesk_sqlite_immediate"
 _MIGRATION_LOCK_ID = 0x68656C70
 
 
+def write_lock(session: Session) -> None:
+    """Take the write lock at the start of the session's transaction: on SQLite a row lock
+    is a no-op and a deferred read-then-write fails with "database is locked" when another
+    writer came first, so the transaction begins IMMEDIATE and a second replica waits for
+    it instead (PostgreSQL: conditional updates or ``FOR UPDATE`` do it; nothing here)."""
+    session.connection(execution_options={SQLITE_IMMEDIATE: True})
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``: ``sqlite:///path/to.db`` or ``postgresql+psycopg://…``.
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -54,6 +55,10 @@ AUDIT_ACTIONS = (
     "catalogue_stage",
     "catalogue_publish",
     "catalogue_rollback",
+    "handoff_claim",
+    "handoff_reply",
+    "handoff_return",
+    "handoff_close",
 )
 RELEASE_STATES = ("invalid", "staged", "building", "failed", "published")
 
@@ -375,3 +380,131 @@ class ChannelToken(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+LIVE_STATES = ("asking", "waiting", "pending", "claimed", "returned", "closed")
+LIVE_ACTIVE_STATES = ("asking", "waiting", "pending", "claimed")
+LIVE_STEPS = ("question", "consent", "contact")
+LIVE_AUTHORS = ("citizen", "bot", "staff", "system")
+LIVE_KINDS = ("text", "claimed", "returned", "closed")
+LIVE_DELIVERIES = ("pending", "sent", "failed")
+
+
+class LiveHandoff(Base):
+    """A conversation handed to ward staff: in line, taken by an officer, or left for the morning.
+
+    ``asking``: outside office hours, the gateway is taking the question (``step``);
+    ``waiting``: in line during office hours; ``pending``: a question left outside hours;
+    ``claimed``: an officer (``claimed_by``) answers, the bot is paused; ``returned`` (to the
+    bot) and ``closed`` end it. At most one row per conversation is in an active state (a
+    partial unique index). ``contact`` is kept only when the citizen agreed to be contacted.
+    """
+
+    __tablename__ = "handoff_conversations"
+    __table_args__ = (
+        CheckConstraint(_in("state", LIVE_STATES), name="state"),
+        CheckConstraint("step IS NULL OR " + _in("step", LIVE_STEPS), name="step"),
+        Index(
+            "uq_handoff_conversations_active",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text(_in("state", LIVE_ACTIVE_STATES)),
+            postgresql_where=text(_in("state", LIVE_ACTIVE_STATES)),
+        ),
+        Index("ix_handoff_conversations_state_created", "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(2))
+    state: Mapped[str] = mapped_column(String(8))
+    step: Mapped[str | None] = mapped_column(String(8))
+    after_hours: Mapped[bool] = mapped_column(Boolean(create_constraint=False))
+    procedure_code: Mapped[str | None] = mapped_column(String(16))
+    question: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LiveHandoffMessage(Base):
+    """One message of a handed-off conversation, cleaned of personal data
+    (:func:`store.personal.scrub`). The id orders them and is the event id of the widget's
+    stream, which resumes after the last one it saw."""
+
+    __tablename__ = "handoff_messages"
+    __table_args__ = (
+        CheckConstraint(_in("author", LIVE_AUTHORS), name="author"),
+        CheckConstraint(_in("kind", LIVE_KINDS), name="kind"),
+        CheckConstraint(_in("delivery", LIVE_DELIVERIES), name="delivery"),
+        Index("ix_handoff_messages_conversation_id_id", "conversation_id", "id"),
+        Index("ix_handoff_messages_delivery", "delivery"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(
+        ForeignKey("handoff_conversations.id", ondelete="CASCADE"), index=True
+    )
+    conversation_id: Mapped[str] = mapped_column(String(128))
+    author: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(8))
+    staff: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # a staff or system message for a Telegram, Zalo or Messenger user: "pending" until it
+    # has left ("sent") or was tried too often ("failed"); NULL when nothing is to be sent
+    # (the citizen's and bot's turns; the widget reads the store through its stream)
+    delivery: Mapped[str | None] = mapped_column(String(8))
+    tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tried_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Turn(Base):
+    """One citizen message and the bot's answer to it, for the analytics (``store/analytics.py``).
+
+    Nothing personal: the conversation is a keyed hash, the question is kept only cleaned
+    (record codes, phone and ID numbers, names and every digit hidden) and never for a button's
+    payload. ``day`` is the date in Vietnam (ISO ``yyyy-mm-dd``), so that the dashboard groups
+    by day without time-zone arithmetic in SQL. ``answered`` is None for a message that is not
+    a question (a greeting, a rating, a reply to a form).
+    """
+
+    __tablename__ = "turns"
+    __table_args__ = (
+        CheckConstraint("feedback IS NULL OR " + _in("feedback", RATINGS), name="feedback"),
+        # each dashboard query reads one of these alone (store/analytics.py: INDEXES)
+        Index("ix_turns_day_channel_feedback", "day", "channel", "feedback"),
+        Index(
+            "ix_turns_channel_conversation",
+            "channel",
+            "conversation_hash",
+            "day",
+            "answered",
+            "handed_off",
+            "feedback",
+        ),
+        Index("ix_turns_channel_latency", "channel", "latency_ms", "day"),
+        Index("ix_turns_procedure_day", "procedure_code", "day", "answered"),
+        Index("ix_turns_question_key_day", "question_key", "day", "answered", "confidence", "at"),
+        Index("ix_turns_conversation_hash_at", "conversation_hash", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    day: Mapped[str] = mapped_column(String(10))
+    conversation_hash: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(2))
+    intent: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None] = mapped_column()
+    procedure_code: Mapped[str | None] = mapped_column(String(16))
+    answered: Mapped[bool | None] = mapped_column(Boolean(create_constraint=False))
+    question: Mapped[str | None] = mapped_column(Text)
+    question_key: Mapped[str | None] = mapped_column(String(200))
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    feedback: Mapped[str | None] = mapped_column(String(8))
+    handed_off: Mapped[bool] = mapped_column(Boolean(create_constraint=False))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 MASK = "***"
@@ -143,13 +144,44 @@ def read_factor(text: str) -> FactorReading:
     return FactorReading(None, mask_all_numbers(text))
 
 
-def scrub(text: str) -> str:
+_HELD = "\ue000"  # a private-use character: no digit, no letter, never typed
+_MAX_HELD = 64
+
+
+def public_digits(numbers: Iterable[str | None]) -> frozenset[str]:
+    """The digits of public phone numbers (hotlines, service centers), for :func:`scrub`."""
+    return frozenset(d for number in numbers if number and len(d := _digits(number)) >= 3)
+
+
+def scrub(text: str, keep: Collection[str] = ()) -> str:
     """Everything personal hidden: for text kept for staff (handoff notes) or shown in logs.
 
     Record codes lose their tail; phone and ID numbers, and any group of 4 or 8 digits (what a
     factor looks like), are hidden; names introduced as such are hidden. Amounts
-    ("1.500.000 đồng") and procedure codes ("1.004222") are kept.
+    ("1.500.000 đồng") and procedure codes ("1.004222") are kept, and so is a number whose
+    digits are in ``keep`` (:func:`public_digits`: the hotline a staff member gives).
     """
+    held: list[str] = []
+    if keep:
+
+        def hold(match: re.Match[str]) -> str:
+            if _digits(match.group(0)) not in keep or len(held) >= _MAX_HELD:
+                return match.group(0)
+            held.append(match.group(0))
+            return _HELD + chr(0xE100 + len(held) - 1)
+
+        text = _NUMBER_RUN.sub(hold, text)
+    text = _scrub(text)
+    if not held:
+        return text
+    return re.sub(
+        _HELD + "(.?)",
+        lambda m: held[ord(m.group(1)) - 0xE100] if m.group(1) else "",
+        text,
+    )
+
+
+def _scrub(text: str) -> str:
     text = mask_record_codes(text)
     text = mask_personal_numbers(text)
 

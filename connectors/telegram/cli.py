@@ -45,7 +45,7 @@ def poll_command() -> None:
     from telegram.error import TelegramError
 
     from connectors.guard import guard_for
-    from connectors.rasa_client import RasaClient
+    from connectors.handoff.relay import HandoffRelay
     from connectors.telegram.channel import (
         ALLOWED_UPDATES,
         TelegramApp,
@@ -55,14 +55,23 @@ def poll_command() -> None:
 
     settings = get_settings()
     _token(settings)
-    from store.db import make_engine
+    from store.analytics import TurnRecorder
+    from store.db import make_engine, make_session_factory
 
     http = httpx.AsyncClient()
     engine = make_engine(settings.database_url)
-    rasa = RasaClient.from_settings(http, settings, guard_for(settings, engine))
+    recorder = TurnRecorder(make_session_factory(engine), settings.secret_key.get_secret_value())
+    recorder.start()
+    # a handed-off chat's messages go to the staff inbox too (connectors/handoff/relay.py)
+    rasa = (
+        HandoffRelay.from_settings(http, settings, guard_for(settings, engine))
+        .with_inbox(make_session_factory(engine))
+        .with_recorder(recorder)  # every turn to the analytics (store/analytics.py)
+    )
 
     async def close_http(_application: TelegramApp) -> None:
         await http.aclose()
+        recorder.close()
         engine.dispose()
 
     channel = TelegramChannel(rasa, settings)

@@ -7,9 +7,10 @@ default would believe it from any client on 127.0.0.1).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 
 import httpx
 from fastapi import FastAPI
@@ -17,6 +18,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from connectors.guard import guard_for
+from connectors.handoff.bot_pause import BotPause
+from connectors.handoff.delivery import StaffDelivery
+from connectors.handoff.desk import HandoffDesk
+from connectors.handoff.relay import HandoffRelay
 from connectors.messenger.channel import start_messenger
 from connectors.rasa_client import RasaClient
 from connectors.ratelimit import RateLimiter, make_rate_limiter
@@ -28,10 +33,12 @@ from connectors.web.routes import (
     health,
     messenger,
     procedures,
+    staff_analytics,
     staff_assets,
     staff_audit,
     staff_auth,
     staff_catalogue,
+    staff_inbox,
     staff_lookup,
     staff_records,
     telegram,
@@ -43,6 +50,7 @@ from helpdesk.settings import Settings, get_settings
 from knowledge.service import Knowledge
 from publishing.live import CatalogueWatcher, LiveKnowledge, open_live
 from publishing.publisher import Publisher
+from store.analytics import TurnRecorder
 from store.catalogue_releases import SHIPPED, CatalogueReleases
 from store.db import make_engine, make_session_factory
 
@@ -77,6 +85,12 @@ def _swap_in(app: FastAPI, live: LiveKnowledge | None) -> None:
     """Answer from ``live`` from now on (requests under way keep the one they started with)."""
     app.state.live = live
     app.state.knowledge = live.knowledge if live is not None else None
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
 
 
 def create_app(
@@ -132,7 +146,22 @@ def create_app(
             http = httpx.AsyncClient(transport=http_transport, limits=HTTP_LIMITS)
             stack.push_async_callback(http.aclose)
             app.state.http = http
-            app.state.rasa = RasaClient.from_settings(http, settings, guard_for(settings, engine))
+            recorder = TurnRecorder(
+                make_session_factory(engine), settings.secret_key.get_secret_value()
+            )
+            recorder.start()
+            stack.callback(recorder.close)  # after the channels stop: their last turns written
+            app.state.turn_recorder = recorder
+            relay = HandoffRelay.from_settings(http, settings, guard_for(settings, engine))
+            assert isinstance(relay, HandoffRelay)
+            # the relay also feeds the staff inbox while a conversation is handed off
+            sessions = make_session_factory(engine)
+            app.state.rasa = relay.with_recorder(recorder).with_inbox(sessions)
+            delivery = StaffDelivery(settings, app.state)
+            stack.push_async_callback(delivery.aclose)
+            app.state.handoff = HandoffDesk(
+                settings, sessions, BotPause.from_settings(http, settings), delivery
+            )
             limiter = rate_limiter or make_rate_limiter(settings.redis_url)
             stack.push_async_callback(limiter.close)
             app.state.rate_limiter = limiter
@@ -146,6 +175,13 @@ def create_app(
             app.state.messenger = await start_messenger(settings, app.state.rasa, engine, http)
             if app.state.messenger is not None:
                 stack.push_async_callback(app.state.messenger.aclose)
+            if settings.handoff_redelivery_seconds > 0:
+                # staff messages a stopped gateway left unsent (cancelled before the
+                # channels stop)
+                redelivery = asyncio.create_task(
+                    app.state.handoff.redeliver_forever(settings.handoff_redelivery_seconds)
+                )
+                stack.push_async_callback(_cancel, redelivery)
             yield
 
     app = FastAPI(
@@ -181,4 +217,6 @@ def create_app(
     app.include_router(staff_records.router)
     app.include_router(staff_audit.router)
     app.include_router(staff_catalogue.router)
+    app.include_router(staff_analytics.router)
+    app.include_router(staff_inbox.router)
     return app

@@ -224,6 +224,12 @@ class ZaloChannel:
             if not await self.api.send(user_id, message, tag):
                 return  # the rest would read out of context without it
 
+    async def send_staff_reply(self, user_id: str, text: str) -> None:
+        """A staff member's message (live handoff), sent in turn with the user's other
+        answers and only inside Zalo's reply window (nothing is sent outside it)."""
+        async with self._conversations.hold(zalo_conversation(user_id)):
+            await self._say(user_id, self._tag(user_id), text)
+
     async def aclose(self) -> None:
         """Let the events under way finish (a few seconds at most), then stop them."""
         pending = set(self._tasks)

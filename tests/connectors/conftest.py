@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from connectors.web.app import create_app
 from helpdesk.settings import Settings
 from tests.connectors.fake_rasa import (
+    GATEWAY_EVENTS,
     GATEWAY_HEALTH,
     GATEWAY_WEBHOOK,
     FakeRasa,
@@ -72,6 +74,12 @@ class Upstream:
             return httpx.Response(200, text="Hello from Rasa: 3.6.21")
         if request.method == "GET" and request.url.path == GATEWAY_HEALTH:
             return httpx.Response(200, json={"status": "ok"})
+        if request.method == "POST" and request.url.path == GATEWAY_EVENTS:
+            if not authorized(request.headers.get("authorization"), self.rasa.token):
+                self.rasa.refused.append(401)
+                return httpx.Response(401, json={"error": "unauthorized"})
+            status, answer = self.rasa.event(json.loads(request.content or b"null"))
+            return httpx.Response(status, json=answer)
         if request.method != "POST" or request.url.path != GATEWAY_WEBHOOK:
             return httpx.Response(404, json={"error": "not found"})
         if not authorized(request.headers.get("authorization"), self.rasa.token):

@@ -1,6 +1,8 @@
 """A fake of Rasa's gateway channel (bot/channels.py) with a scripted conversation.
 
-Like the real channel it answers only ``POST /webhooks/gateway/webhook`` with
+Like the real channel it answers ``POST /webhooks/gateway/webhook`` (and
+``POST /webhooks/gateway/events``, ``{"sender", "event": "pause"|"resume"}``: a paused
+sender's messages are received but answered with nothing, as Rasa does) only with
 ``Authorization: Bearer <token>`` (401 otherwise) and a JSON object with string ``sender`` and
 ``message`` (400 otherwise); a message over 1000 characters is a 413. Given no token, it
 accepts any well-formed internal token (64 hex digits), for tests whose settings, and so
@@ -17,6 +19,7 @@ import hmac
 import json
 import os
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -36,6 +39,7 @@ Message = dict[str, Any]
 
 GATEWAY_WEBHOOK = "/webhooks/gateway/webhook"
 GATEWAY_HEALTH = "/webhooks/gateway/health"
+GATEWAY_EVENTS = "/webhooks/gateway/events"
 MAX_MESSAGE_CHARS = 1000
 INTERNAL_TOKEN = re.compile(r"Bearer [0-9a-f]{64}")
 
@@ -104,15 +108,38 @@ class FakeRasa:
     ``metadata`` holds the metadata sent with each message (None when there was none).
     """
 
-    def __init__(self, token: str | None = None) -> None:
+    def __init__(
+        self,
+        token: str | None = None,
+        on_handoff: Callable[[str], Awaitable[list[Message]]] | None = None,
+    ) -> None:
         self.token = token
+        self.on_handoff = on_handoff  # stands in for the action server's action_handoff
+        self.paused: set[str] = set()
+        self.tracker_events: list[tuple[str, str]] = []
         self.received: list[tuple[str, str]] = []
         self.metadata: list[dict[str, Any] | None] = []
         self.refused: list[int] = []
         self.forms: dict[str, str] = {}
         self.languages: dict[str, str] = {}
 
+    def event(self, body: Any) -> tuple[int, dict[str, Any]]:
+        """The events route: pause or resume a sender (200), or 400 for anything else."""
+        if not isinstance(body, dict) or not isinstance(body.get("sender"), str):
+            return 400, {"error": "sender must be a string"}
+        sender, event = body["sender"], body.get("event")
+        if event not in ("pause", "resume"):
+            return 400, {"error": "event must be one of: pause, resume"}
+        self.tracker_events.append((sender, event))
+        if event == "pause":
+            self.paused.add(sender)
+        else:
+            self.paused.discard(sender)
+        return 200, {"event": event, "paused": sender in self.paused}
+
     async def answer(self, sender: str, message: str) -> list[Message]:
+        if sender in self.paused:
+            return []  # recorded in the tracker, no prediction
         text = message.strip()
         lower = text.lower()
         form = self.forms.pop(sender, None)
@@ -148,6 +175,9 @@ class FakeRasa:
             ]
         if text.startswith("/feedback"):
             return [{"text": "Cảm ơn bạn đã góp ý!"}]
+        asks_staff = text == "/human_handoff" or "gặp cán bộ" in lower
+        if asks_staff and self.on_handoff is not None:
+            return await self.on_handoff(sender)
         if text == "/human_handoff":
             return [{"text": "Bạn có thể gọi tổng đài 1800 1096 để gặp cán bộ."}]
         if text.startswith("/choose_procedure"):
@@ -204,6 +234,17 @@ class FakeRasa:
         answers = await self.answer(sender, message)
         return JSONResponse([{"recipient_id": sender, **answer} for answer in answers])
 
+    async def events(self, request: Request) -> JSONResponse:
+        if not authorized(request.headers.get("authorization"), self.token):
+            self.refused.append(401)
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            body = None
+        status, answer = self.event(body)
+        return JSONResponse(answer, status_code=status)
+
     async def log(self, request: Request) -> JSONResponse:
         return JSONResponse([list(pair) for pair in self.received])
 
@@ -219,6 +260,7 @@ class FakeRasa:
                 Route("/", root),
                 Route(GATEWAY_HEALTH, health),
                 Route(GATEWAY_WEBHOOK, self.webhook, methods=["POST"]),
+                Route(GATEWAY_EVENTS, self.events, methods=["POST"]),
                 Route("/_received", self.log),
             ]
         )

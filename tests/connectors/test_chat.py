@@ -64,6 +64,7 @@ def test_relays_text_and_returns_one_shape(client: TestClient, upstream: Upstrea
                 "links": [],
             }
         ],
+        "handoff": None,  # not with the staff
     }
     assert upstream.rasa.received == [(SENDER, "Làm giấy khai sinh cần gì?")]
 

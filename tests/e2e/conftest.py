@@ -33,6 +33,9 @@ from helpdesk_cli.run import (
     train_if_changed,
 )
 
+# staff at their desks whenever a test runs: a handoff always enters the inbox
+ALWAYS_STAFFED = "0:00–24:00, thứ Hai đến Chủ nhật"
+
 
 @dataclass
 class Assistant:
@@ -77,6 +80,7 @@ def assistant(knowledge_var: Path, real_knowledge, tmp_path_factory) -> Iterator
         index_dir=knowledge_var / "index",
         database_url=f"sqlite:///{work / 'helpdesk.db'}",
         actions_url=f"http://127.0.0.1:{actions_port}",
+        staff_hours=ALWAYS_STAFFED,
         _env_file=None,  # type: ignore[call-arg]
     )
     from store.db import make_engine, make_session_factory, migrate
@@ -91,6 +95,7 @@ def assistant(knowledge_var: Path, real_knowledge, tmp_path_factory) -> Iterator
         HELPDESK_VAR_DIR=str(work),
         HELPDESK_INDEX_DIR=str(knowledge_var / "index"),
         HELPDESK_DATABASE_URL=settings.database_url,
+        HELPDESK_STAFF_HOURS=ALWAYS_STAFFED,
     )
     actions = launch(actions_service(settings, env), 240, work / "actions.log")
     try:

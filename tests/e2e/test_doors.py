@@ -199,6 +199,38 @@ def test_channel_passes_the_metadata_and_names_itself(channel: Channel) -> None:
     assert without[0]["custom"]["metadata"] is None
 
 
+GATEWAY_EVENTS = "/webhooks/gateway/events"
+
+
+def tracker_event(url: str, body: object, token: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.post(f"{url}{GATEWAY_EVENTS}", json=body, headers=headers, timeout=30)
+
+
+def test_channel_pauses_and_resumes_a_conversation_only_with_the_token(channel: Channel) -> None:
+    sender = "web-doors-pause"
+
+    def paused() -> bool:
+        return bool(httpx.get(f"{channel.url}/_paused/{sender}", timeout=30).json()["paused"])
+
+    pause = {"sender": sender, "event": "pause"}
+    for token in (None, "0" * 64, TOKEN[:-1]):
+        assert tracker_event(channel.url, pause, token).status_code == 401
+    for bad in (
+        {"sender": sender},
+        {"sender": "", "event": "pause"},
+        ["pause"],
+        {**pause, "event": "restart"},
+    ):
+        assert tracker_event(channel.url, bad, TOKEN).status_code == 400
+    assert not paused()
+    answer = tracker_event(channel.url, pause, TOKEN)
+    assert answer.status_code == 200 and answer.json() == {"event": "pause", "paused": True}
+    assert paused()
+    resumed = tracker_event(channel.url, {"sender": sender, "event": "resume"}, TOKEN)
+    assert resumed.json() == {"event": "resume", "paused": False} and not paused()
+
+
 def test_channel_has_no_open_rest_route(channel: Channel) -> None:
     rest = httpx.post(f"{channel.url}/webhooks/rest/webhook", content=body())
     assert rest.status_code in (404, 405)
@@ -328,6 +360,24 @@ def test_the_message_source_reaches_the_tracker(assistant: Assistant, sender: st
     users = [json.loads(data) for kind, data in tracker_rows(assistant, sender) if kind == "user"]
     assert users[-1]["metadata"]["source"] == "src-5f2e"
     assert users[-1]["input_channel"] == "gateway"
+
+
+def test_a_paused_conversation_is_recorded_but_not_answered(
+    assistant: Assistant, sender: str
+) -> None:
+    question = "đăng ký kết hôn lệ phí bao nhiêu"
+    pause = {"sender": sender, "event": "pause"}
+    assert tracker_event(assistant.rasa_url, pause, None).status_code == 401
+    token = assistant.rasa_headers()["Authorization"].removeprefix("Bearer ")
+    assert tracker_event(assistant.rasa_url, pause, token).json()["paused"] is True
+    assert assistant.say(sender, question) == []  # a staff member answers instead
+    kinds = [kind for kind, _ in tracker_rows(assistant, sender)]
+    assert "pause" in kinds and kinds[-1] != "bot"
+    users = [json.loads(d)["text"] for k, d in tracker_rows(assistant, sender) if k == "user"]
+    assert users[-1] == question  # recorded all the same
+    resume = {"sender": sender, "event": "resume"}
+    assert tracker_event(assistant.rasa_url, resume, token).json()["paused"] is False
+    assert "1.000894" in assistant.text(sender, question)
 
 
 def test_action_server_answers_only_rasa(assistant: Assistant) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text as sql_text
 
 from helpdesk.messages import text as message
 from store.db import make_engine, make_session_factory
@@ -96,13 +97,22 @@ def test_a_lookup_conversation_leaves_no_factor_or_number_anywhere(
         for secret in secrets:
             assert not secret.search(text), (secret.pattern, text)
 
+    gateway.client.app.state.turn_recorder.flush()  # type: ignore[attr-defined]
     engine = make_engine(assistant.settings.database_url)
     try:
         notes = [n.note for n in open_handoffs(make_session_factory(engine))]
+        with engine.connect() as conn:  # the live handoff's transcript (in or out of hours)
+            kept = [row[0] for row in conn.execute(sql_text("SELECT text FROM handoff_messages"))]
+            # the analytics' turns, every column
+            turns = [
+                " ".join(str(value) for value in row)
+                for row in conn.execute(sql_text("SELECT * FROM turns"))
+            ]
     finally:
         engine.dispose()
     assert notes
-    for note in notes:
+    assert len(turns) >= 9, turns  # the turns of both conversations were recorded
+    for note in [*notes, *kept, *turns]:
         assert record.code not in note
         for secret in secrets:
             assert not secret.search(note), (secret.pattern, note)

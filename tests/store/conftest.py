@@ -45,6 +45,9 @@ TABLES = (
     "channel_events",
     "channel_contacts",
     "channel_tokens",
+    "turns",
+    "handoff_messages",
+    "handoff_conversations",
 )
 NOW = datetime(2025, 7, 3, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam, a Thursday
 

@@ -36,6 +36,10 @@ ACTIONS = {
     "catalogue_stage": "Tải lên danh mục thủ tục",
     "catalogue_publish": "Xuất bản danh mục thủ tục",
     "catalogue_rollback": "Quay lại danh mục trước",
+    "handoff_claim": "Nhận cuộc trò chuyện của người dân",
+    "handoff_reply": "Trả lời người dân",
+    "handoff_return": "Trả cuộc trò chuyện cho trợ lý ảo",
+    "handoff_close": "Đóng cuộc trò chuyện",
 }
 
 

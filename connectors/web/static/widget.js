@@ -25,6 +25,9 @@
   // A conversation left alone this long starts afresh: on a shared computer at the service
   // center, the next citizen should not find the last one's questions.
   var HISTORY_TTL_MS = 12 * 60 * 60 * 1000;
+  // While the staff have the conversation, their messages arrive on a server-sent event
+  // stream; after a drop it is opened again, resuming after the last message seen.
+  var STREAM_RETRY_MS = [1000, 2000, 5000, 10000, 30000];
   var DEFAULT_LINK_HOSTS = ["dichvucong.gov.vn", "*.gov.vn"];
   var URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
   var TRAILING_PUNCTUATION = /[.,;:!?)\]}»”’]+$/;
@@ -46,6 +49,7 @@
       typing: "Trợ lý đang trả lời…",
       you: "Bạn",
       bot: "Trợ lý",
+      staff: "Cán bộ",
       choices: "Các lựa chọn",
       quick: "Gợi ý nhanh",
       helpful: "Câu trả lời này có hữu ích không?",
@@ -88,6 +92,7 @@
       typing: "The assistant is answering…",
       you: "You",
       bot: "Assistant",
+      staff: "Staff",
       choices: "Choices",
       quick: "Suggestions",
       helpful: "Was this answer helpful?",
@@ -173,6 +178,8 @@
       large: false,
       open: false,
       history: [],
+      listening: false,
+      lastEvent: 0,
     };
     try {
       var saved = JSON.parse(window.localStorage.getItem(storageKey) || "null");
@@ -183,6 +190,8 @@
           initial.id = saved.id;
           initial.open = saved.open === true;
           initial.history = saved.history.filter(isValidEntry).slice(-HISTORY_LIMIT);
+          initial.listening = saved.listening === true;
+          initial.lastEvent = Math.max(0, Number(saved.lastEvent) || 0);
         }
       }
     } catch (error) {
@@ -443,7 +452,9 @@
   function renderEntry(entry, index) {
     var row = el("div", "hdw-msg hdw-from-" + entry.from);
     if (entry.local && entry.local !== "welcome") row.classList.add("hdw-notice");
-    var who = el("span", "hdw-sr", (entry.from === "user" ? t("you") : t("bot")) + ": ");
+    if (entry.staff) row.classList.add("hdw-from-staff");
+    var speaker = entry.from === "user" ? t("you") : entry.staff ? t("staff") : t("bot");
+    var who = el("span", entry.staff ? "hdw-who" : "hdw-sr", speaker + ": ");
     var bubble = el("div", "hdw-bubble");
     bubble.appendChild(who);
     var text = entryText(entry);
@@ -582,8 +593,10 @@
           });
       })
       .then(function (result) {
-        if (result.status === 200) showAnswers(result.json.messages || [], options);
-        else showProblem(result);
+        if (result.status === 200) {
+          showAnswers(result.json.messages || [], options);
+          followStaff(result.json.handoff);
+        } else showProblem(result);
       })
       .catch(function () {
         notice("offline", { hotline: config.hotline });
@@ -625,6 +638,80 @@
     if (last && rateable && last.text) last.rateable = true;
     added.forEach(addEntry);
     if (spoken.length) announce(t("bot") + ": " + spoken.join(" "));
+  }
+
+  // ---------------------------------------------------------------- the staff's messages
+
+  var stream = null;
+  var streamFailures = 0;
+  var streamTimer = 0;
+
+  function listen() {
+    state.listening = true;
+    saveState();
+    if (stream || streamTimer || typeof window.EventSource !== "function") return;
+    var url =
+      apiBase +
+      "/api/chat/stream?conversation_id=" +
+      encodeURIComponent(state.id) +
+      "&after=" +
+      encodeURIComponent(String(state.lastEvent || 0));
+    var source = new window.EventSource(url);
+    stream = source;
+    source.addEventListener("open", function () {
+      streamFailures = 0;
+    });
+    source.addEventListener("message", function (event) {
+      var message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (error) {
+        return;
+      }
+      var id = Number(message.id) || 0;
+      if (id <= state.lastEvent || typeof message.text !== "string") return;
+      state.lastEvent = id;
+      var entry = { from: "bot", text: message.text };
+      if (message.author === "staff") entry.staff = true;
+      addEntry(entry);
+      announce((entry.staff ? t("staff") : t("bot")) + ": " + message.text);
+    });
+    source.addEventListener("end", function () {
+      stopListening();
+    });
+    source.addEventListener("error", function () {
+      // The browser would reconnect with Last-Event-ID; reconnect ourselves, with ?after=,
+      // which also crosses origins without a preflight.
+      source.close();
+      if (stream !== source) return;
+      stream = null;
+      if (!state.listening) return;
+      var wait = STREAM_RETRY_MS[Math.min(streamFailures, STREAM_RETRY_MS.length - 1)];
+      streamFailures += 1;
+      streamTimer = window.setTimeout(function () {
+        streamTimer = 0;
+        if (state.listening) listen();
+      }, wait);
+    });
+  }
+
+  // In line or with an officer: listen now. A question left outside office hours: listen when
+  // the page is next opened (the answer comes in office hours), not all night.
+  function followStaff(handoff) {
+    if (handoff === "waiting" || handoff === "claimed") listen();
+    else if (handoff === "pending" && !stream) {
+      state.listening = true;
+      saveState();
+    }
+  }
+
+  function stopListening() {
+    state.listening = false;
+    saveState();
+    if (stream) stream.close();
+    stream = null;
+    window.clearTimeout(streamTimer);
+    streamTimer = 0;
   }
 
   function showProblem(result) {
@@ -708,8 +795,10 @@
   });
   resetButton.addEventListener("click", function () {
     // On a shared computer at the service center, the next citizen starts clean.
+    stopListening();
     state.id = newConversationId();
     state.history = [];
+    state.lastEvent = 0;
     saveState();
     renderAll();
     input.focus();
@@ -767,6 +856,7 @@
     renderAll();
     setOpen(state.open, false);
     loadConfig();
+    if (state.listening) listen();
   }
 
   window.HelpdeskWidget = {
