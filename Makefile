@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run shell test pytest lint format bench index clean
+.PHONY: help setup run run-cluster shell test pytest lint format bench index clean
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -41,6 +41,16 @@ index: $(VENV)/.installed ## Build the search index if the catalogue or model ch
 
 run: setup index ## Set up and run the assistant on 127.0.0.1 (Ctrl-C stops everything)
 	$(HELPDESK) run
+
+# several replicas of each part behind nginx; PostgreSQL and Redis as on this machine unless
+# HELPDESK_DATABASE_URL / HELPDESK_REDIS_URL say otherwise (docs/deployment.md)
+CLUSTER_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/helpdesk
+CLUSTER_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+run-cluster: setup index ## Run 2 gateways, 2 Rasa and 2 action servers behind nginx (PostgreSQL, Redis)
+	HELPDESK_DATABASE_URL="$${HELPDESK_DATABASE_URL:-$(CLUSTER_DATABASE_URL)}" \
+	HELPDESK_REDIS_URL="$${HELPDESK_REDIS_URL:-$(CLUSTER_REDIS_URL)}" \
+	$(HELPDESK) run-cluster
 
 shell: $(VENV)/.installed ## Chat in the terminal with the running assistant (start it with make run)
 	$(HELPDESK) chat

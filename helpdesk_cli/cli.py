@@ -10,6 +10,7 @@ from actions.cli import actions_app
 from botdata.cli import bot_app
 from connectors.messenger.cli import messenger_app
 from connectors.telegram.cli import telegram_app
+from helpdesk_cli.cluster import register_cluster
 from helpdesk_cli.run import register_bot_train, register_run
 from knowledge.cli import catalogue_app, eval_app, index_app, register_search
 from offices.cli import units_app
@@ -33,6 +34,7 @@ app.add_typer(bot_app, name="bot")
 register_bot_train(bot_app)
 register_search(app)
 register_run(app)
+register_cluster(app)
 
 
 def main() -> None:

@@ -188,6 +188,7 @@ class Service:
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: Path = PROJECT_ROOT
     process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None  # where its output goes (appended; also after a restart)
 
 
 def free_port() -> int:
@@ -245,7 +246,9 @@ def services_for(settings: Settings, endpoints: Path) -> list[Service]:
 
 
 def spawn(service: Service, log: Path | None = None) -> Service:
-    """Start ``service`` in its own process group (its pid is the group's id)."""
+    """Start ``service`` in its own process group (its pid is the group's id); its output
+    goes to ``log``, else to ``service.log``, else to this terminal."""
+    log = log or service.log
     output = log.open("ab") if log else None
     try:
         service.process = subprocess.Popen(
