@@ -195,7 +195,7 @@ class NginxLayout:
             pid="/tmp/nginx.pid",
             error_log="/dev/stderr",
             access_log="/dev/stdout helpdesk",
-            temp="/tmp/nginx",
+            temp="/var/cache/nginx",  # the official image's, writable by its workers
             public_door="8080",
             rasa_door="5005",
             actions_door="5055",
