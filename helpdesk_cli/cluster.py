@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -38,15 +36,15 @@ from helpdesk.settings import PROJECT_ROOT, Settings, get_settings
 from helpdesk_cli.run import (
     VENV_BIN,
     Service,
-    Supervisor,
-    _interrupt,
     actions_service,
+    catch_stop_signals,
     free_port,
     model_path,
     rasa_service,
     render_endpoints,
     spawn,
     stop,
+    supervise,
     train_if_changed,
     wait_healthy,
 )
@@ -330,8 +328,7 @@ def register_cluster(app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         if created:
             typer.echo("created the PostgreSQL database")
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, _interrupt)
+        catch_stop_signals()
         train_if_changed(settings)
         from store.db import make_engine, migrate
 
@@ -345,15 +342,4 @@ def register_cluster(app: typer.Typer) -> None:
         services = start_cluster(settings, topology, prefix)
         url = f"http://{settings.http_host}:{topology.public_port}"
         typer.echo(f"\nReady: {url}/ through nginx. Logs: {prefix}/. Stop: Ctrl-C")
-        for service in services:
-            pid = service.process.pid if service.process else 0
-            typer.echo(f"{service.name}: pid {pid}")
-        supervisor = Supervisor(services)
-        try:
-            while True:
-                supervisor.tick()
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            typer.echo("\nstopping...")
-        finally:
-            stop(services)
+        supervise(services)

@@ -452,6 +452,30 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def catch_stop_signals() -> None:
+    """Ctrl-C, and SIGTERM from a service manager, both stop everything cleanly (a shell may
+    start this with SIGINT ignored: Python's handler is restored)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def supervise(services: list[Service]) -> None:
+    """Print each service's pid, keep them all running (:class:`Supervisor`) until Ctrl-C or
+    SIGTERM, then stop them all."""
+    for service in services:
+        pid = service.process.pid if service.process else 0
+        typer.echo(f"{service.name}: pid {pid}")
+    supervisor = Supervisor(services)
+    try:
+        while True:
+            supervisor.tick()
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        typer.echo("\nstopping...")
+    finally:
+        stop(services)
+
+
 def register_bot_train(bot_app: typer.Typer) -> None:
     """Add ``bot train`` to the ``bot`` group of the CLI."""
 
@@ -481,27 +505,13 @@ def register_run(app: typer.Typer) -> None:
         A part that dies is restarted (1 s, 2 s, 4 s ... 60 s apart) while the others serve.
         """
         settings = get_settings()
-        # Ctrl-C, and SIGTERM from a service manager, both stop everything cleanly (a shell
-        # may start this with SIGINT ignored: restore Python's handler)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, _interrupt)
+        catch_stop_signals()
         train_if_changed(settings, force=retrain)
         services = start_all(settings)
         url = f"http://{settings.http_host}:{settings.http_port}"
         typer.echo(f"\nReady. Chat in the browser: {url}/  ·  API docs: {url}/docs")
         typer.echo("Terminal chat: helpdesk chat  ·  Stop: Ctrl-C")
-        for service in services:
-            pid = service.process.pid if service.process else 0
-            typer.echo(f"{service.name}: pid {pid}")
-        supervisor = Supervisor(services)
-        try:
-            while True:
-                supervisor.tick()
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            typer.echo("\nstopping...")
-        finally:
-            stop(services)
+        supervise(services)
 
     @app.command("chat")
     def chat_command(
